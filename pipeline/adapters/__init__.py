@@ -1,0 +1,1 @@
+"""The only modules that import provider SDKs (faster_whisper, openai/langchain, chromadb)."""

@@ -1,0 +1,170 @@
+"""Chat models behind one narrow interface: ``ChatModel.complete`` and ``ChatModel.stream``.
+
+One code path (LangChain ``ChatOpenAI`` on the OpenAI client) serves OpenAI, any
+OpenAI-compatible server and the embedded llama.cpp server. Structured output differs by
+backend: OpenAI takes ``json_schema``; llama.cpp's server rejects it (HTTP 500) and takes
+``json_object`` with a ``schema`` (grammar-constrained). Callers only say "this schema".
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..errors import LLMError
+from ..local_models import qwen_gguf_path
+from ..settings import EMBEDDED, Settings
+from .llama_server import MODEL_ALIAS, LocalLLMServer
+
+Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
+
+
+@dataclass
+class Completion:
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class ChatModel(Protocol):
+    name: str
+    structured: str  # "json_schema" (OpenAI) or "json_object" (llama.cpp)
+
+    def complete(
+        self, messages: list[Message], schema: dict[str, Any] | None = None, max_tokens: int = 2048
+    ) -> Completion: ...
+
+    def stream(self, messages: list[Message], max_tokens: int = 1024) -> Iterator[str]: ...
+
+
+def _to_langchain(messages: list[Message]) -> list[Any]:
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    kinds = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+    return [kinds[m["role"]](content=m["content"]) for m in messages]
+
+
+class OpenAIChat:
+    """Any OpenAI-compatible endpoint through langchain-openai."""
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str | None,
+        api_key: str,
+        structured: str,
+        temperature: float = 0.0,
+        timeout: float = 600.0,
+        provider: str = "openai",
+    ):
+        from langchain_openai import ChatOpenAI
+
+        self.name = model
+        self.structured = structured
+        self.provider = provider
+        self._llm = ChatOpenAI(
+            model=model,
+            base_url=base_url,
+            api_key=api_key,  # type: ignore[arg-type]
+            temperature=temperature,
+            timeout=timeout,
+            max_retries=1,
+        )
+
+    def _response_format(self, schema: dict[str, Any]) -> dict[str, Any]:
+        if self.structured == "json_schema":
+            strict = bool(schema.get("additionalProperties") is False)
+            return {
+                "type": "json_schema",
+                "json_schema": {"name": schema.get("title", "output"), "schema": schema,
+                                "strict": strict},
+            }  # fmt: skip
+        return {"type": "json_object", "schema": schema}
+
+    def complete(
+        self, messages: list[Message], schema: dict[str, Any] | None = None, max_tokens: int = 2048
+    ) -> Completion:
+        kwargs: dict[str, Any] = {"max_tokens": max_tokens}
+        if schema is not None:
+            kwargs["response_format"] = self._response_format(schema)
+        try:
+            msg = self._llm.invoke(_to_langchain(messages), **kwargs)
+        except Exception as exc:  # noqa: BLE001 - the SDK raises many types; we keep the cause
+            raise LLMError(
+                f"The LLM call to {self.provider} ({self.name}) failed: {type(exc).__name__}: {exc}",
+                "Check that the endpoint is reachable and the model name is right "
+                "(settings page or SHIKUMI_LLM_*); your data so far is saved and the step "
+                "can be retried.",
+                provider=self.provider,
+                cause=exc,
+            ) from exc
+        usage = getattr(msg, "usage_metadata", None) or {}
+        return Completion(
+            text=str(msg.content),
+            prompt_tokens=int(usage.get("input_tokens", 0)),
+            completion_tokens=int(usage.get("output_tokens", 0)),
+        )
+
+    def stream(self, messages: list[Message], max_tokens: int = 1024) -> Iterator[str]:
+        try:
+            for chunk in self._llm.stream(_to_langchain(messages), max_tokens=max_tokens):
+                if chunk.content:
+                    yield str(chunk.content)
+        except Exception as exc:  # noqa: BLE001
+            raise LLMError(
+                f"The LLM stream from {self.provider} ({self.name}) failed: {exc}",
+                "Check the endpoint in the settings and ask again.",
+                provider=self.provider,
+                cause=exc,
+            ) from exc
+
+
+_SERVER_LOCK = threading.Lock()
+_SERVER: LocalLLMServer | None = None
+
+
+def embedded_server(settings: Settings) -> LocalLLMServer:
+    """The process-wide embedded server, started on first use."""
+    global _SERVER
+    with _SERVER_LOCK:
+        if _SERVER is None or not _SERVER.running():
+            _SERVER = LocalLLMServer(
+                qwen_gguf_path(settings.cache_dir),
+                threads=settings.llm_threads,
+                n_ctx=settings.llm_context,
+                log_dir=settings.workspace / "logs",
+            )
+            _SERVER.start()
+        return _SERVER
+
+
+def chat_model(settings: Settings) -> OpenAIChat:
+    """The configured chat model: OpenAI, an OpenAI-compatible server, or the embedded one."""
+    provider = settings.resolved_llm_provider
+    common = {"temperature": settings.llm_temperature, "timeout": settings.llm_timeout_s}
+    if provider == EMBEDDED:
+        server = embedded_server(settings)
+        return OpenAIChat(
+            MODEL_ALIAS, server.base_url, "local", "json_object", provider=EMBEDDED, **common
+        )
+    if provider == "openai_compatible":
+        return OpenAIChat(
+            settings.llm_model or "default",
+            settings.llm_base_url,
+            settings.llm_api_key or "none",
+            "json_object",
+            provider="openai_compatible",
+            **common,
+        )
+    import os
+
+    return OpenAIChat(
+        settings.llm_model or "gpt-4o-mini",
+        None,
+        settings.llm_api_key or os.environ.get("OPENAI_API_KEY", ""),
+        "json_schema",
+        provider="openai",
+        **common,
+    )

@@ -1,0 +1,143 @@
+"""Audio in: check an upload, keep the original, decode to 16 kHz mono for Whisper.
+
+Every rejection says what is wrong and what to do; the original file is always kept so a
+failed upload can be retried once the cause is fixed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from .errors import AudioError
+
+SAMPLE_RATE = 16_000
+SUPPORTED = {".wav", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".flac", ".mp4", ".webm", ".oga"}
+MAX_BYTES = 2 * 1024**3  # 2 GiB
+MAX_SECONDS = 6 * 3600
+MIN_SECONDS = 1.0
+SILENCE_RMS = 1e-3  # about -60 dBFS
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    duration: float
+    sample_rate: int
+    channels: int
+    codec: str
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def keep_upload(src: Path, uploads_dir: Path, interview_id: str) -> Path:
+    """Copy the original upload into the workspace before anything else touches it."""
+    dest_dir = uploads_dir / interview_id
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest = dest_dir / src.name
+    if src.resolve() != dest.resolve():
+        shutil.copyfile(src, dest)
+    return dest
+
+
+def probe(path: Path) -> AudioInfo:
+    """Check that the file is a usable audio recording; raise AudioError saying why not."""
+    if not path.exists():
+        raise AudioError(f"File not found: {path}", "Check the path and try again.")
+    ext = path.suffix.lower()
+    if ext not in SUPPORTED:
+        raise AudioError(
+            f"'{path.name}' has an unsupported type ({ext or 'no extension'}).",
+            "Upload wav, mp3, m4a/aac, ogg/opus, flac, or an mp4/webm video with sound.",
+        )
+    size = path.stat().st_size
+    if size == 0:
+        raise AudioError(f"'{path.name}' is empty (0 bytes).", "Upload the recording again.")
+    if size > MAX_BYTES:
+        raise AudioError(
+            f"'{path.name}' is {size / 1024**3:.1f} GB; the limit is {MAX_BYTES / 1024**3:.0f} GB.",
+            "Split the recording into parts or export it as compressed audio (mp3/m4a).",
+        )
+    try:
+        with av.open(str(path)) as container:
+            streams = container.streams.audio
+            if not streams:
+                raise AudioError(
+                    f"'{path.name}' has no audio track.",
+                    "Upload a file that contains the interview's sound.",
+                )
+            stream = streams[0]
+            duration = 0.0
+            if container.duration:
+                duration = container.duration / av.time_base
+            elif stream.duration and stream.time_base:
+                duration = float(stream.duration * stream.time_base)
+            info = AudioInfo(
+                duration=duration,
+                sample_rate=stream.codec_context.sample_rate or 0,
+                channels=stream.codec_context.channels or 0,
+                codec=stream.codec_context.name or "",
+            )
+    except AudioError:
+        raise
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise AudioError(
+            f"'{path.name}' cannot be decoded as audio ({type(exc).__name__}).",
+            "The file may be corrupt or truncated: export it again from the recorder and "
+            "re-upload. The original has been kept.",
+            cause=exc,
+        ) from exc
+    if info.duration and info.duration > MAX_SECONDS:
+        raise AudioError(
+            f"'{path.name}' is {info.duration / 3600:.1f} h long; the limit is "
+            f"{MAX_SECONDS // 3600} h.",
+            "Split the recording into parts of a few hours.",
+        )
+    return info
+
+
+def decode(path: Path) -> np.ndarray:
+    """Decode any supported file to 16 kHz mono float32; reject too-short or silent audio."""
+    try:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        chunks: list[np.ndarray] = []
+        with av.open(str(path)) as container:
+            for frame in container.decode(audio=0):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise AudioError(
+            f"'{path.name}' stopped decoding part-way ({type(exc).__name__}).",
+            "The file is probably truncated: export it again and re-upload. "
+            "The original has been kept.",
+            cause=exc,
+        ) from exc
+    audio = (
+        np.concatenate(chunks).astype(np.float32) / 32768.0
+        if chunks
+        else np.zeros(0, dtype=np.float32)
+    )
+    seconds = len(audio) / SAMPLE_RATE
+    if seconds < MIN_SECONDS:
+        raise AudioError(
+            f"'{path.name}' holds only {seconds:.1f} s of audio.",
+            f"Upload a recording of at least {MIN_SECONDS:.0f} s.",
+        )
+    if float(np.sqrt(np.mean(np.square(audio)))) < SILENCE_RMS:
+        raise AudioError(
+            f"'{path.name}' is silent.",
+            "Check that the microphone was on and the right track was exported.",
+        )
+    return audio

@@ -1,0 +1,65 @@
+"""The project's own sample hearings (``data/samples``): scripts, gold annotations, audio."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "samples"
+
+
+@dataclass(frozen=True)
+class Sample:
+    slug: str
+    folder: Path
+    script: dict[str, Any]
+
+    @property
+    def audio(self) -> Path:
+        return self.folder / "audio.ogg"
+
+    @property
+    def title(self) -> str:
+        return str(self.script.get("title", self.slug))
+
+    @property
+    def language(self) -> str:
+        return str(self.script.get("language", "ja"))
+
+    @property
+    def business_area(self) -> str:
+        return str(self.script.get("business_area", ""))
+
+    @property
+    def roles(self) -> list[str]:
+        return list(self.script.get("interviewee_roles", []))
+
+    @property
+    def interview_date(self) -> date | None:
+        raw = self.script.get("date")
+        return date.fromisoformat(raw) if raw else None
+
+    def gold(self) -> dict[str, Any]:
+        return dict(json.loads((self.folder / "gold.json").read_text(encoding="utf-8")))
+
+    def reference(self) -> str:
+        return (self.folder / "reference.txt").read_text(encoding="utf-8")
+
+
+def list_samples(root: Path = SAMPLES_DIR, include_smoke: bool = False) -> list[Sample]:
+    out = []
+    for script in sorted(root.glob("*/script.json")):
+        slug = script.parent.name
+        if slug.endswith("smoke") and not include_smoke:
+            continue
+        if (script.parent / "audio.ogg").exists():
+            out.append(Sample(slug, script.parent, json.loads(script.read_text(encoding="utf-8"))))
+    return out
+
+
+def get_sample(slug: str, root: Path = SAMPLES_DIR) -> Sample:
+    folder = root / slug
+    return Sample(slug, folder, json.loads((folder / "script.json").read_text(encoding="utf-8")))

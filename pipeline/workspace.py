@@ -1,0 +1,228 @@
+"""One workspace (database, index, uploads) and the stages wired together.
+
+The CLI and the app call this; it is the only place that knows how the stages connect:
+import audio -> transcribe -> extract -> review -> index -> ask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+
+from .adapters.embeddings import Embedder, embedder
+from .adapters.llm import ChatModel, chat_model
+from .adapters.vectorstore import ChromaVectorStore
+from .adapters.whisper import SpeechToText, speech_to_text
+from .assistant import Assistant
+from .audio import keep_upload, probe, sha256_of
+from .errors import AudioError, ShikumiError
+from .extract import ExtractionRun, extract, finalize
+from .index import KnowledgeIndex
+from .models import (
+    AnyElement,
+    ChunkStatus,
+    Interview,
+    InterviewStatus,
+    Language,
+    ReviewStatus,
+    Transcript,
+)
+from .retrieve import Retriever
+from .review import Reviewer
+from .settings import Settings
+from .store import Store
+from .transcribe import transcribe_file
+
+Progress = Callable[[str, float], None]  # (stage message, fraction 0..1)
+
+
+def _noop(_msg: str, _frac: float) -> None:
+    pass
+
+
+class Workspace:
+    def __init__(
+        self,
+        settings: Settings,
+        llm: ChatModel | None = None,
+        stt: SpeechToText | None = None,
+        embed: Embedder | None = None,
+    ):
+        self.settings = settings
+        settings.workspace.mkdir(parents=True, exist_ok=True)
+        self.store = Store(settings.db_url)
+        self._llm = llm
+        self._stt = stt
+        self._embed = embed
+
+    # ------------------------------------------------------------------ lazy components
+
+    def llm(self) -> ChatModel:
+        if self._llm is None:
+            self._llm = chat_model(self.settings)
+        return self._llm
+
+    def stt(self) -> SpeechToText:
+        if self._stt is None:
+            self._stt = speech_to_text(self.settings)
+        return self._stt
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return self._embed or embedder(self.settings)
+
+    @cached_property
+    def vectors(self) -> ChromaVectorStore:
+        s = self.settings
+        return ChromaVectorStore(s.index_dir, host=s.chroma_host, port=s.chroma_port)
+
+    @cached_property
+    def index(self) -> KnowledgeIndex:
+        return KnowledgeIndex(self.store, self.vectors, self.embedder)
+
+    @cached_property
+    def reviewer(self) -> Reviewer:
+        return Reviewer(self.store, on_change=self.index.sync)
+
+    @cached_property
+    def assistant(self) -> Assistant:
+        return Assistant(self.store, Retriever(self.vectors, self.embedder), self.llm)
+
+    # ------------------------------------------------------------------ stage 0: upload
+
+    def import_audio(
+        self,
+        path: Path,
+        title: str = "",
+        business_area: str = "",
+        interviewee_roles: list[str] | None = None,
+        language: str | None = None,
+        interview_date: date | None = None,
+    ) -> Interview:
+        """Keep the original upload and register the interview; checks run before anything else."""
+        path = Path(path)
+        if not path.exists():
+            raise AudioError(f"File not found: {path}", "Check the path and try again.")
+        interview = Interview(
+            title=title or path.stem,
+            business_area=business_area,
+            interviewee_roles=interviewee_roles or [],
+            interview_date=interview_date,
+            language=Language(language) if language in ("ja", "en") else None,
+        )
+        stored = keep_upload(path, self.settings.uploads_dir, interview.id)
+        interview.audio_path = str(stored.relative_to(self.settings.workspace))
+        interview.audio_sha256 = sha256_of(stored)
+        self.store.add_interview(interview)
+        try:
+            probe(stored)
+        except AudioError as exc:
+            self.store.set_interview_status(interview.id, InterviewStatus.FAILED, str(exc))
+            raise
+        return interview
+
+    def audio_file(self, interview: Interview) -> Path:
+        if not interview.audio_path:
+            raise ShikumiError(f"Interview {interview.id} has no audio.", "Upload one.")
+        return self.settings.workspace / interview.audio_path
+
+    # ------------------------------------------------------------------ stage 1: transcribe
+
+    def transcribe(self, interview_id: str, progress: Progress = _noop) -> Transcript:
+        interview = self.store.get_interview(interview_id)
+        self.store.set_interview_status(interview_id, InterviewStatus.TRANSCRIBING)
+        language = (interview.language.value if interview.language else None) or (
+            None if self.settings.language == "auto" else self.settings.language
+        )
+        try:
+            transcript = transcribe_file(
+                self.audio_file(interview),
+                interview_id,
+                self.stt(),
+                language=language,
+                glossary=self.settings.glossary,
+                progress=lambda done, total: progress(
+                    f"transcribing {done / 60:.1f}/{total / 60:.1f} min", done / max(total, 1e-9)
+                ),
+            )
+        except ShikumiError as exc:
+            self.store.set_interview_status(interview_id, InterviewStatus.FAILED, str(exc))
+            raise
+        except Exception as exc:
+            self.store.set_interview_status(interview_id, InterviewStatus.FAILED, repr(exc))
+            raise
+        self.store.save_transcript(transcript)
+        interview = self.store.get_interview(interview_id)
+        interview.language = transcript.language
+        interview.status, interview.error = InterviewStatus.TRANSCRIBED, None
+        self.store.save_interview(interview)
+        return transcript
+
+    # ------------------------------------------------------------------ stage 2: extract
+
+    def extract(
+        self, interview_id: str, progress: Progress = _noop, retry_failed_only: bool = False
+    ) -> ExtractionRun:
+        """Extract elements; on retry only the failed chunks run again. Reviewed work is kept."""
+        interview = self.store.get_interview(interview_id)
+        transcript = self.store.get_transcript(interview_id)
+        if transcript is None:
+            raise ShikumiError(
+                f"Interview {interview_id} has no transcript yet.",
+                f"Run `shikumi transcribe {interview_id}` first.",
+            )
+        only = None
+        if retry_failed_only:
+            only = {c.index for c in self.store.list_chunks(interview_id, ChunkStatus.FAILED)}
+        else:
+            self.store.clear_chunks(interview_id)
+        self.store.set_interview_status(interview_id, InterviewStatus.EXTRACTING)
+        try:
+            run = extract(
+                transcript,
+                self.llm(),
+                self.store,
+                business_area=interview.business_area,
+                only_chunks=only,
+                progress=lambda done, total: progress(
+                    f"extracting chunk {done}/{total}", done / max(total, 1)
+                ),
+            )
+        except ShikumiError as exc:
+            self.store.set_interview_status(interview_id, InterviewStatus.FAILED, str(exc))
+            raise
+        if not retry_failed_only:
+            # a fresh run replaces earlier drafts; approved/rejected/retired stay untouched
+            self.store.replace_elements(interview_id, [])
+        finalize(run.elements, self.store)
+        failed = self.store.list_chunks(interview_id, ChunkStatus.FAILED)
+        if failed:
+            self.store.set_interview_status(
+                interview_id,
+                InterviewStatus.FAILED,
+                f"{len(failed)} chunk(s) failed: {failed[0].error}. "
+                f"Retry them with `shikumi extract {interview_id} --retry-failed`.",
+            )
+        else:
+            self.store.set_interview_status(interview_id, InterviewStatus.EXTRACTED)
+        return run
+
+    def process(self, interview_id: str, progress: Progress = _noop) -> list[AnyElement]:
+        self.transcribe(interview_id, lambda m, f: progress(m, 0.5 * f))
+        self.extract(interview_id, lambda m, f: progress(m, 0.5 + 0.5 * f))
+        return self.store.list_elements(interview_id)
+
+    # ------------------------------------------------------------------ review and index
+
+    def approve_all(self, interview_id: str | None = None, who: str = "") -> list[AnyElement]:
+        drafts = self.store.list_elements(interview_id, status=ReviewStatus.DRAFT)
+        who = who or self.settings.reviewer
+        return [self.reviewer.approve(e.id, who) for e in drafts]
+
+    def rebuild_index(self) -> int:
+        return self.index.rebuild()
+
+    def close(self) -> None:
+        self.store.close()
