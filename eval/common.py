@@ -1,0 +1,45 @@
+"""The interface every evaluation module implements, and small shared helpers."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = REPO.parent / "shared" / "eval-data"
+
+
+def eval_data_dir() -> Path:
+    """External evaluation data: $SHIKUMI_EVAL_DATA, else ../shared/eval-data."""
+    return Path(os.environ.get("SHIKUMI_EVAL_DATA", str(DEFAULT_DATA)))
+
+
+@dataclass
+class EvalContext:
+    data_dir: Path  # external data (read only, never copied into the repo)
+    quick: bool  # eval-quick: small subsets, whole harness under 10 minutes on 2 cores
+    smoke: bool = False  # CI smoke: one case per task, seconds
+    work_dir: Path = field(default_factory=lambda: Path("/tmp/shikumi-eval"))
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Metric:
+    name: str
+    value: float | None
+    baseline: float | None = None  # computed in the same run, or a published anchor
+    baseline_name: str = ""  # e.g. "TF-IDF (same run)" or "PET paper, Table 4"
+    target: str = ""  # e.g. ">= 0.7"
+    n: int | None = None  # number of cases
+
+
+@dataclass
+class Section:
+    task: str  # e.g. "asr", "extraction/samples", "retrieval/or_sharc"
+    metrics: list[Metric]
+    datasets: list[str] = field(default_factory=list)  # name + licence, for attribution
+    config: dict[str, Any] = field(default_factory=dict)  # model names, prompt versions, ...
+    notes: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)  # per-case results for the JSON report

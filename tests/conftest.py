@@ -1,0 +1,142 @@
+"""Honest fakes: they implement the same interfaces as the real adapters.
+
+- FakeChat returns queued raw *text* (including malformed answers), so the real parsing,
+  validation, re-ask and citation-checking paths run.
+- FakeSTT returns fixed segments for any audio.
+- FakeEmbedder gives deterministic bag-of-characters vectors (similar texts -> near vectors).
+No test reaches the network: a fixture forbids real OpenAI endpoints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from pipeline.adapters.llm import Completion, Message
+from pipeline.adapters.whisper import RawInfo, RawSegment
+from pipeline.models import Language, Segment, Transcript
+from pipeline.settings import Settings, load_settings
+from pipeline.workspace import Workspace
+
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+
+
+class FakeChat:
+    """A chat model whose answers are given in advance, as raw text."""
+
+    name = "fake-chat"
+    structured = "json_object"
+
+    def __init__(self, responses: list[str] | None = None, default: str | None = None):
+        self.responses = list(responses or [])
+        self.default = default
+        self.calls: list[list[Message]] = []
+        self.schemas: list[dict[str, Any] | None] = []
+
+    def _next(self) -> str:
+        if self.responses:
+            return self.responses.pop(0)
+        if self.default is not None:
+            return self.default
+        raise AssertionError("FakeChat ran out of responses")
+
+    def complete(
+        self, messages: list[Message], schema: dict[str, Any] | None = None, max_tokens: int = 2048
+    ) -> Completion:
+        self.calls.append(messages)
+        self.schemas.append(schema)
+        text = self._next()
+        return Completion(text=text, prompt_tokens=sum(len(m["content"]) for m in messages),
+                          completion_tokens=len(text))  # fmt: skip
+
+    def stream(self, messages: list[Message], max_tokens: int = 1024) -> Iterator[str]:
+        text = self.complete(messages).text
+        for i in range(0, len(text), 8):
+            yield text[i : i + 8]
+
+
+class FakeSTT:
+    name = "fake-whisper"
+
+    def __init__(self, segments: list[tuple[float, float, str]], language: str = "ja"):
+        self.segments = segments
+        self.language = language
+
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        language: str | None,
+        hotwords: str | None = None,
+        initial_prompt: str | None = None,
+    ) -> tuple[Iterator[RawSegment], RawInfo]:
+        segs = (
+            RawSegment(start=s, end=e, text=t, avg_logprob=-0.3, no_speech_prob=0.01,
+                       compression_ratio=1.2)  # fmt: skip
+            for s, e, t in self.segments
+        )
+        return segs, RawInfo(language or self.language, 0.99, len(audio) / 16000, self.name)
+
+
+class FakeEmbedder:
+    """Character-trigram hashing vectors: deterministic, language-agnostic, similarity-preserving."""
+
+    name = "fake-embedder"
+    dim = 256
+
+    def _vec(self, text: str) -> list[float]:
+        v = [0.0] * self.dim
+        t = f"  {text}  "
+        for i in range(len(t) - 2):
+            h = int(hashlib.md5(t[i : i + 3].encode()).hexdigest(), 16) % self.dim
+            v[h] += 1.0
+        norm = math.sqrt(sum(x * x for x in v)) or 1.0
+        return [x / norm for x in v]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self._vec(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vec(text)
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never reach OpenAI: any configured key or endpoint is removed."""
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SHIKUMI_LLM_BASE_URL", "SHIKUMI_LLM_API_KEY",
+                "SHIKUMI_LLM_PROVIDER", "SHIKUMI_WORKSPACE"):  # fmt: skip
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(tmp_path / "ws")
+
+
+@pytest.fixture
+def make_workspace(settings: Settings) -> Any:
+    made: list[Workspace] = []
+
+    def make(llm: Any = None, stt: Any = None, embed: Any = None) -> Workspace:
+        ws = Workspace(settings, llm=llm, stt=stt, embed=embed or FakeEmbedder())
+        made.append(ws)
+        return ws
+
+    yield make
+    for ws in made:
+        ws.close()
+
+
+def transcript_of(lines: list[str], interview_id: str = "int_test", lang: str = "ja") -> Transcript:
+    segs = [
+        Segment(id=f"s{i + 1:04d}", start=i * 5.0, end=i * 5.0 + 4.5, text=t,
+                speaker="interviewee")  # fmt: skip
+        for i, t in enumerate(lines)
+    ]
+    return Transcript(interview_id=interview_id, language=Language(lang), segments=segs,
+                      duration=len(lines) * 5.0)  # fmt: skip
