@@ -251,7 +251,7 @@ def link_findings(elements: list[AnyElement]) -> None:
 def order_tasks(elements: list[AnyElement]) -> None:
     tasks = [e for e in elements if isinstance(e, Task)]
     tasks.sort(key=lambda t: t.evidence[0].char_start if t.evidence[0].char_start is not None else 1 << 30)
-    for n, (t, nxt) in enumerate(zip(tasks, [*tasks[1:], None], strict=True), start=1):
+    for n, (t, nxt) in enumerate(zip(tasks, [*tasks[1:], None], strict=False), start=1):
         t.order = n
         t.next_ids = [nxt.id] if nxt else []
 

@@ -1,0 +1,106 @@
+"""The one LLM code path (LangChain + OpenAI client) against a stub OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from pipeline.adapters.llm import OpenAIChat, chat_model
+from pipeline.errors import LLMError
+from pipeline.settings import load_settings
+
+
+class _Stub(BaseHTTPRequestHandler):
+    requests: list[dict[str, Any]] = []
+    reply = '{"items": [], "findings": []}'
+    status = 200
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).requests.append(body)
+        if type(self).status != 200:
+            self.send_response(type(self).status)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"error": {"message": "boom"}}')
+            return
+        if body.get("stream"):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for piece in ("手順は", "[T0001]"):
+                chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0,
+                         "model": "m", "choices": [{"index": 0, "delta": {"content": piece},
+                         "finish_reason": None}]}  # fmt: skip
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.write(b"data: [DONE]\n\n")
+            return
+        out = {
+            "id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": type(self).reply}}],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+        }  # fmt: skip
+        data = json.dumps(out).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def stub() -> Iterator[str]:
+    _Stub.requests, _Stub.status = [], 200
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+SCHEMA = {"title": "out", "type": "object", "properties": {"a": {"type": "string"}}}
+
+
+def test_compatible_server_gets_json_object_with_schema(stub: str, tmp_path: Any) -> None:
+    settings = load_settings(tmp_path, llm_base_url=stub, llm_model="qwen")
+    llm = chat_model(settings)
+    out = llm.complete([{"role": "user", "content": "hi"}], schema=SCHEMA)
+    assert out.text.startswith('{"items"') and (out.prompt_tokens, out.completion_tokens) == (11, 7)
+    fmt = _Stub.requests[-1]["response_format"]
+    assert fmt == {"type": "json_object", "schema": SCHEMA}
+
+
+def test_openai_gets_json_schema(stub: str) -> None:
+    llm = OpenAIChat("gpt-x", stub, "k", structured="json_schema")
+    llm.complete([{"role": "user", "content": "hi"}], schema=SCHEMA)
+    fmt = _Stub.requests[-1]["response_format"]
+    assert fmt["type"] == "json_schema" and fmt["json_schema"]["schema"] == SCHEMA
+
+
+def test_stream_yields_pieces(stub: str) -> None:
+    llm = OpenAIChat("m", stub, "k", structured="json_object")
+    assert "".join(llm.stream([{"role": "user", "content": "q"}])) == "手順は[T0001]"
+
+
+def test_endpoint_failure_is_an_llm_error_with_hint(stub: str) -> None:
+    _Stub.status = 500
+    llm = OpenAIChat("m", stub, "k", structured="json_object", provider="openai_compatible")
+    with pytest.raises(LLMError) as exc:
+        llm.complete([{"role": "user", "content": "q"}])
+    assert "retried" in exc.value.hint and exc.value.provider == "openai_compatible"
+
+
+def test_unreachable_endpoint_is_an_llm_error() -> None:
+    llm = OpenAIChat("m", "http://127.0.0.1:9/v1", "k", structured="json_object", timeout=2)
+    with pytest.raises(LLMError, match="failed"):
+        llm.complete([{"role": "user", "content": "q"}])
