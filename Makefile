@@ -24,7 +24,7 @@ models: $(STAMP)
 run: setup
 	$(BIN)/shikumi samples load
 	$(BIN)/streamlit run app.py --server.headless=true --server.port=$(PORT) \
-	  --browser.gatherUsageStats=false
+	  --browser.gatherUsageStats=false --client.toolbarMode=minimal
 
 ## The test suite: lint, types, unit tests, the end-to-end test on the real local models.
 test: setup

@@ -7,6 +7,7 @@ on the normalised text. A quote that matches nothing is kept as UNALIGNED, never
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 
@@ -16,7 +17,7 @@ from .models import Alignment, Evidence, Segment, SegmentFlag, Transcript
 
 FUZZY_MIN = 80.0  # rapidfuzz partial_ratio (0..100) needed for a fuzzy alignment
 _DROP = re.compile(r"[\s\u3000、。，．,.!！?？・「」『』（）()\[\]【】〜~ー―\-…:：;；\"'“”‘’]")
-_FILLERS = ("えーと", "えっと", "あのー", "あの", "えー", "まあ", "uh", "um")
+_FILLERS = re.compile(r"えーと|えっと|あのー|あの、|えー、|まあ、|\b(?:uh|um|erm)\b,?", re.I)
 
 
 def normalise_with_map(text: str) -> tuple[str, list[int]]:
@@ -36,34 +37,63 @@ def normalise(text: str) -> str:
 
 
 def _strip_fillers(text: str) -> str:
-    for f in _FILLERS:
-        text = text.replace(f, "")
-    return text
+    return _FILLERS.sub("", text)
 
 
-def find_span(quote: str, text: str) -> tuple[int, int, Alignment, float] | None:
+def _nearest(positions: list[int], near: int | None) -> int:
+    if near is None:
+        return positions[0]
+    return min(positions, key=lambda p: abs(p - near))
+
+
+def _all(haystack: str, needle: str) -> list[int]:
+    out, pos = [], haystack.find(needle)
+    while pos >= 0:
+        out.append(pos)
+        pos = haystack.find(needle, pos + 1)
+    return out
+
+
+def find_span(
+    quote: str, text: str, near: int | None = None
+) -> tuple[int, int, Alignment, float] | None:
+    """Locate ``quote`` in ``text``: exact, then normalised, then fuzzy.
+
+    ``near`` (a character offset, e.g. where the chunk starts) picks between repeated
+    occurrences and is searched first for the fuzzy match.
+    """
     quote = quote.strip().strip("「」\"'")
     if not quote:
         return None
-    pos = text.find(quote)
-    if pos >= 0:
+    hits = _all(text, quote)
+    if hits:
+        pos = _nearest(hits, near)
         return pos, pos + len(quote), Alignment.EXACT, 1.0
     norm_text, index = normalise_with_map(text)
     for candidate in (quote, _strip_fillers(quote)):
         nq = normalise(candidate)
         if not nq:
             continue
-        pos = norm_text.find(nq)
-        if pos >= 0:
+        hits = _all(norm_text, nq)
+        if hits:
+            norm_near = None if near is None else bisect.bisect_left(index, near)
+            pos = _nearest(hits, norm_near)
             return index[pos], index[pos + len(nq) - 1] + 1, Alignment.FUZZY, 0.99
     nq = normalise(_strip_fillers(quote))
     if len(nq) < 4 or not norm_text:
         return None
-    res = fuzz.partial_ratio_alignment(nq, norm_text, score_cutoff=FUZZY_MIN)
-    if res is None or res.dest_end <= res.dest_start:
-        return None
-    start, end = index[res.dest_start], index[res.dest_end - 1] + 1
-    return start, end, Alignment.FUZZY, round(res.score / 100.0, 3)
+    windows = [(0, len(norm_text))]
+    if near is not None:
+        centre = bisect.bisect_left(index, near)
+        w = max(4 * len(nq), 400)
+        windows.insert(0, (max(centre - w // 4, 0), min(centre + w, len(norm_text))))
+    for lo, hi in windows:
+        res = fuzz.partial_ratio_alignment(nq, norm_text[lo:hi], score_cutoff=FUZZY_MIN)
+        if res is None or res.dest_end <= res.dest_start:
+            continue
+        start, end = index[lo + res.dest_start], index[lo + res.dest_end - 1] + 1
+        return start, end, Alignment.FUZZY, round(res.score / 100.0, 3)
+    return None
 
 
 def _time_at(seg: Segment, offset: int) -> float:
@@ -81,9 +111,10 @@ def _time_at(seg: Segment, offset: int) -> float:
     return seg.start + frac * (seg.end - seg.start)
 
 
-def ground(quote: str, transcript: Transcript) -> Evidence:
+def ground(quote: str, transcript: Transcript, near: int | None = None) -> Evidence:
+    """Evidence for ``quote``: span, segments, audio time; UNALIGNED (kept) when not found."""
     text = transcript.text
-    found = find_span(quote, text)
+    found = find_span(quote, text, near)
     if found is None:
         return Evidence(quote=quote, alignment=Alignment.UNALIGNED)
     start, end, status, score = found

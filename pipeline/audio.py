@@ -88,6 +88,17 @@ def probe(path: Path) -> AudioInfo:
                 channels=stream.codec_context.channels or 0,
                 codec=stream.codec_context.name or "",
             )
+            # sniff: the first frames must decode (catches files that are not audio inside)
+            decoded = 0
+            for frame in container.decode(audio=0):
+                decoded += frame.samples
+                if decoded >= 2 * (info.sample_rate or SAMPLE_RATE):
+                    break
+            if decoded == 0:
+                raise AudioError(
+                    f"'{path.name}' contains no decodable sound.",
+                    "The recording is empty or damaged: export it again and re-upload.",
+                )
     except AudioError:
         raise
     except (av.error.FFmpegError, OSError, ValueError) as exc:
@@ -106,38 +117,95 @@ def probe(path: Path) -> AudioInfo:
     return info
 
 
-def decode(path: Path) -> np.ndarray:
-    """Decode any supported file to 16 kHz mono float32; reject too-short or silent audio."""
+def _decode_error(path: Path, exc: BaseException) -> AudioError:
+    return AudioError(
+        f"'{path.name}' stopped decoding part-way ({type(exc).__name__}).",
+        "The file is probably truncated or corrupt: export it again from the recorder and "
+        "re-upload. The original has been kept.",
+        cause=exc,
+    )
+
+
+def decode(path: Path, max_seconds: float | None = None) -> np.ndarray:
+    """Decode any supported file to 16 kHz mono float32; reject too-short or silent audio.
+
+    Memory stays near the size of the result (4 bytes per sample: about 230 MB per hour):
+    decoded blocks are int16 and are moved into the float32 output one by one.
+    """
+    limit = MAX_SECONDS if max_seconds is None else max_seconds
+    chunks: list[np.ndarray] = []
+    n = 0
     try:
         resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-        chunks: list[np.ndarray] = []
         with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise AudioError(
+                    f"'{path.name}' has no audio track.",
+                    "Upload a file that contains the interview's sound.",
+                )
             for frame in container.decode(audio=0):
                 for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
+                    block = out.to_ndarray().reshape(-1)
+                    chunks.append(block)
+                    n += len(block)
+                if n > limit * SAMPLE_RATE:
+                    raise AudioError(
+                        f"'{path.name}' is longer than {limit / 3600:.0f} h.",
+                        "Split the recording into parts of a few hours.",
+                    )
             for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
+                block = out.to_ndarray().reshape(-1)
+                chunks.append(block)
+                n += len(block)
+    except AudioError:
+        raise
     except (av.error.FFmpegError, OSError, ValueError) as exc:
-        raise AudioError(
-            f"'{path.name}' stopped decoding part-way ({type(exc).__name__}).",
-            "The file is probably truncated: export it again and re-upload. "
-            "The original has been kept.",
-            cause=exc,
-        ) from exc
-    audio = (
-        np.concatenate(chunks).astype(np.float32) / 32768.0
-        if chunks
-        else np.zeros(0, dtype=np.float32)
-    )
+        if not chunks:
+            raise AudioError(
+                f"'{path.name}' cannot be decoded as audio ({type(exc).__name__}).",
+                "The file may be corrupt or not audio at all: export it again from the recorder "
+                "and re-upload. The original has been kept.",
+                cause=exc,
+            ) from exc
+        raise _decode_error(path, exc) from exc
+    audio = np.empty(n, dtype=np.float32)
+    pos = 0
+    chunks.reverse()
+    while chunks:  # move blocks into the output, freeing each as we go
+        block = chunks.pop()
+        audio[pos : pos + len(block)] = block
+        pos += len(block)
+    audio *= 1.0 / 32768.0
+    check_speech(audio, path.name)
+    return audio
+
+
+def check_speech(audio: np.ndarray, name: str = "the recording") -> None:
+    """Reject audio that is too short or silent (loudest second below about -60 dBFS)."""
     seconds = len(audio) / SAMPLE_RATE
     if seconds < MIN_SECONDS:
         raise AudioError(
-            f"'{path.name}' holds only {seconds:.1f} s of audio.",
+            f"'{name}' holds only {seconds:.1f} s of audio.",
             f"Upload a recording of at least {MIN_SECONDS:.0f} s.",
         )
-    if float(np.sqrt(np.mean(np.square(audio)))) < SILENCE_RMS:
+    if loudest_rms(audio) < SILENCE_RMS:
         raise AudioError(
-            f"'{path.name}' is silent.",
-            "Check that the microphone was on and the right track was exported.",
+            f"'{name}' is silent ({seconds:.0f} s with no sound above -60 dBFS).",
+            "Check that the microphone was on and that the right track was exported, "
+            "then upload again. The original has been kept.",
         )
-    return audio
+
+
+def loudest_rms(audio: np.ndarray, window: int = SAMPLE_RATE) -> float:
+    """RMS of the loudest one-second window (a quiet speaker in a long file is not silence)."""
+    if len(audio) == 0:
+        return 0.0
+    usable = len(audio) - len(audio) % window
+    if usable == 0:
+        return float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
+    loudest = 0.0
+    step = 60 * window  # a minute at a time keeps the temporary arrays small
+    for i in range(0, usable, step):
+        frames = audio[i : min(i + step, usable)].reshape(-1, window)
+        loudest = max(loudest, float(np.max(np.mean(np.square(frames, dtype=np.float64), 1))))
+    return float(np.sqrt(loudest))

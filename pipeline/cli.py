@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ShikumiError
-from .models import ELEMENT_KINDS, AnyElement, Answer, Interview, ReviewStatus
+from .models import ELEMENT_KINDS, Answer, AnyElement, Interview, ReviewStatus
 from .settings import Settings, load_settings
 
 
@@ -36,7 +36,7 @@ def _progress(args: argparse.Namespace) -> Callable[[str, float], None]:
     state = {"last": 0.0}
 
     def show(message: str, fraction: float) -> None:
-        if args.json or not sys.stderr.isatty() and time.monotonic() - state["last"] < 5:
+        if args.json or (not sys.stderr.isatty() and time.monotonic() - state["last"] < 5):
             return
         state["last"] = time.monotonic()
         bar = "#" * int(30 * fraction)
@@ -133,12 +133,49 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .errors import NotFoundError
+    from .export import export
+
+    ws = _workspace(args)
+    transcript = ws.store.get_transcript(args.interview)
+    if transcript is None:
+        ws.store.get_interview(args.interview)  # unknown id: says how to list them
+        raise NotFoundError(
+            f"Interview {args.interview} has no transcript yet.",
+            f"Run `shikumi transcribe {args.interview}` first.",
+        )
+    text = export(transcript, args.format)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"{args.output}: {len(transcript.segments)} segments", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     ws = _workspace(args)
     ws.extract(args.interview, _progress(args), retry_failed_only=args.retry_failed)
     interview = ws.store.get_interview(args.interview)
     data = _interview_dump(ws, interview)
     _emit(args, data, _interview_text(data, ws.store.list_elements(interview.id)))
+    return 0
+
+
+def cmd_followups(args: argparse.Namespace) -> int:
+    from .followups import follow_ups
+
+    ws = _workspace(args)
+    interview = ws.store.get_interview(args.interview)
+    lang = interview.language.value if interview.language else "ja"
+    questions = follow_ups(ws.store.list_elements(interview.id), lang)
+    _emit(
+        args,
+        [q.model_dump(mode="json") for q in questions],
+        "\n".join(f"{q.element_id:6} {q.question}" for q in questions)
+        or "No gaps found: nothing to ask.",
+    )
     return 0
 
 
@@ -214,8 +251,39 @@ def answer_text(answer: Answer) -> str:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     ws = _workspace(args)
-    answer = ws.assistant.ask(args.question)
-    _emit(args, answer.model_dump(mode="json"), answer_text(answer))
+    filters = {"area": args.area or None, "interview": args.interview or None,
+               "kinds": args.kind or None}  # fmt: skip
+    if args.json or args.no_stream:
+        answer = ws.assistant.ask(args.question, **filters)
+        _emit(args, answer.model_dump(mode="json"), answer_text(answer))
+        return 0
+    shown = ""
+    for item in ws.assistant.ask_stream(args.question, **filters):
+        if isinstance(item, str):  # a statement that passed the citation check
+            print(item, end="", flush=True)
+            shown += item
+        elif shown and shown.strip() == item.text:
+            print(answer_text(item)[len(item.text) :])  # sources, coverage, warnings
+        else:  # nothing streamed, or the checked answer differs: it is authoritative
+            print(("\n---\n" if shown else "") + answer_text(item))
+    return 0
+
+
+def cmd_open_questions(args: argparse.Namespace) -> int:
+    ws = _workspace(args)
+    if args.resolve is not None:
+        ws.store.resolve_open_question(args.resolve)
+    questions = ws.store.list_open_questions(include_resolved=args.all)
+    _emit(
+        args,
+        [q.model_dump(mode="json") for q in questions],
+        "\n".join(
+            f"{q.id:4} ×{q.count:<3} {q.last_asked:%Y-%m-%d} {'[resolved] ' if q.resolved else ''}"
+            f"{q.question}"
+            for q in questions
+        )
+        or "(no open questions)",
+    )
     return 0
 
 
@@ -241,9 +309,13 @@ def cmd_samples(args: argparse.Namespace) -> int:
         if sample.title in known:
             continue
         iv = ws.import_audio(
-            sample.audio, sample.title, sample.business_area, sample.roles, sample.language,
+            sample.audio,
+            sample.title,
+            sample.business_area,
+            sample.roles,
+            sample.language,
             sample.interview_date,
-        )  # fmt: skip
+        )
         enqueue(ws.store, iv.id)
         added.append(iv)
     if added and not args.no_worker:
@@ -290,10 +362,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("target", help="audio file, or the id of an imported interview")
     s.set_defaults(func=cmd_transcribe)
 
+    s = sub.add_parser("export", parents=[common], help="export a transcript (txt/srt/vtt/json)")
+    s.add_argument("interview")
+    s.add_argument("--format", choices=["txt", "srt", "vtt", "json"], default="txt")
+    s.add_argument("-o", "--output", help="file to write (default: standard output)")
+    s.set_defaults(func=cmd_export)
+
     s = sub.add_parser("extract", parents=[common], help="extract elements from a transcript")
     s.add_argument("interview")
     s.add_argument("--retry-failed", action="store_true", help="re-run only the failed chunks")
     s.set_defaults(func=cmd_extract)
+
+    s = sub.add_parser(
+        "followups", parents=[common], help="follow-up questions for the next hearing"
+    )
+    s.add_argument("interview")
+    s.set_defaults(func=cmd_followups)
 
     s = sub.add_parser("process", parents=[common, meta], help="transcribe + extract an audio file")
     s.add_argument("audio")
@@ -323,7 +407,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("ask", parents=[common], help="ask the assistant a question")
     s.add_argument("question")
+    s.add_argument("--area", default="", help="only rules of this business area")
+    s.add_argument("--interview", default="", help="only rules from this interview id")
+    s.add_argument("--kind", action="append", choices=list(ELEMENT_KINDS), help="repeatable")
+    s.add_argument("--no-stream", action="store_true", help="print the answer when complete")
     s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser(
+        "open-questions", parents=[common], help="questions the assistant could not answer"
+    )
+    s.add_argument("--all", action="store_true", help="include resolved questions")
+    s.add_argument("--resolve", type=int, metavar="ID", help="mark a question resolved")
+    s.set_defaults(func=cmd_open_questions)
 
     s = sub.add_parser("worker", parents=[common], help="process queued jobs")
     s.add_argument("--idle-exit", type=float, default=30.0, help="exit after N idle seconds")

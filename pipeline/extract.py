@@ -1,18 +1,35 @@
 """Stage 2: Transcript -> tasks, judgments, exceptions and findings, each grounded.
 
-Per chunk of segments: render the prompt, call the model with the output schema, validate with
-pydantic, send validation errors back and ask again (bounded). A chunk that still fails is
-recorded as FAILED with its error and can be retried alone; what other chunks produced is kept.
-Results are cached by (model, prompt version, chunk text), so a re-run costs nothing.
+The default design ("classify") is built to carry a weak local model:
+
+1. The transcript is cut into numbered *units* (sentences inside segments) whose character spans
+   are known exactly.
+2. The model labels one unit at a time (task / judgment / exception / none) with the
+   interviewer's question and the previous sentence as context. Its output is a few tokens; the
+   shared prompt prefix is reused by the server's prompt cache.
+3. Everything else is computed: the quote *is* the unit (so every element is grounded by
+   construction), fields come from deterministic cues, findings from ``diagnose``, the flow
+   from ``flow``.
+
+The older design ("single": one prompt per ~900-character chunk returning every element as JSON)
+is kept for comparison (see docs/benchmarks.md, "Extraction").
+
+Per chunk of units: each call validates with pydantic; a validation error is sent back and the
+model asked again (bounded). A chunk that still fails is recorded as FAILED with its error and
+can be retried alone; what other chunks produced is kept. Results are cached by (model, prompt
+version, content), so a re-run costs nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from functools import partial
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -36,14 +53,51 @@ from .models import (
 from .prompts import load_prompt
 from .store import Store
 
-MAX_CHUNK_CHARS = 900
+MAX_CHUNK_CHARS = 900  # "single" design
 OVERLAP_SEGMENTS = 1
+UNITS_PER_CHUNK = 8  # "classify" design: bookkeeping, retry and progress granularity
 MAX_ATTEMPTS = 3
+MAX_UNIT_CHARS = 160  # longer unpunctuated ASR text is cut at commas / spaces
+MIN_UNIT_CHARS = 6  # shorter units ("はい。", "Right.") are never elements
+INTERVIEWER = "interviewer"
 
+Design = Literal["classify", "single"]
 ProgressFn = Callable[[int, int], None]  # (chunks done, total)
+M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
+
+
+def strict_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema made acceptable to OpenAI's strict mode.
+
+    Strict mode wants ``additionalProperties: false`` and every property listed in ``required``
+    on every object; defaults are dropped (the model must answer every field). llama.cpp's grammar
+    accepts the same schema.
+    """
+    schema = model.model_json_schema()
+
+    def fix(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "object" and "properties" in node:
+                node["additionalProperties"] = False
+                node["required"] = list(node["properties"])
+            node.pop("default", None)
+            node.pop("minLength", None)
+            for v in node.values():
+                fix(v)
+        elif isinstance(node, list):
+            for v in node:
+                fix(v)
+
+    fix(schema)
+    return schema
 
 
 # --------------------------------------------------------------------------- model output
+
+
+class Label(BaseModel):
+    label: Literal["task", "judgment", "exception", "none"]
 
 
 class RawItem(BaseModel):
@@ -70,19 +124,230 @@ class RawExtraction(BaseModel):
     findings: list[RawFinding] = Field(default_factory=list)
 
 
-OUTPUT_SCHEMA = RawExtraction.model_json_schema()
+LABEL_SCHEMA = strict_schema(Label)
+OUTPUT_SCHEMA = strict_schema(RawExtraction)
 
 
-# --------------------------------------------------------------------------- chunking
+# --------------------------------------------------------------------------- units
 
 
-def chunk_segments(segments: list[Segment], max_chars: int = MAX_CHUNK_CHARS) -> list[list[Segment]]:
+@dataclass
+class Unit:
+    """One sentence of the transcript, with its exact span in ``Transcript.text``."""
+
+    index: int
+    segment: Segment
+    start: int
+    end: int
+    text: str
+    question: str = ""  # the interviewer's last question before it
+    before: str = ""  # the previous sentence of the same speaker's turn
+    label: str = "none"
+
+    @property
+    def classifiable(self) -> bool:
+        return (
+            self.segment.speaker != INTERVIEWER
+            and len(_core(self.text)) >= MIN_UNIT_CHARS
+            and not INSTRUCTION.search(self.text)
+        )
+
+
+# text addressed to the model rather than describing the work: never labelled, never an element
+INSTRUCTION = re.compile(
+    r"(ignore|disregard|forget)\s+(all\s+|any\s+)?(the\s+)?(previous|prior|above|earlier)\s+"
+    r"(instructions|prompts?|rules)|system prompt|"
+    r"(これまで|以前|前|上記)の(指示|命令|プロンプト)を(無視|忘れ)",
+    re.I,
+)
+
+
+def _core(text: str) -> str:
+    return re.sub(r"[\W_]", "", unicodedata.normalize("NFKC", text))
+
+
+_SENTENCE_END = re.compile(r"[。！？!?]+|\.(?=\s|$)")
+_SOFT_BREAK = re.compile(r"[、,]\s*|\s+")
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    spans, pos = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        spans.append((pos, m.end()))
+        pos = m.end()
+    if pos < len(text):
+        spans.append((pos, len(text)))
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        while e - s > MAX_UNIT_CHARS:  # long unpunctuated ASR text: cut at a comma or space
+            cut = None
+            for m in _SOFT_BREAK.finditer(text, s + MAX_UNIT_CHARS // 2, s + MAX_UNIT_CHARS):
+                cut = m.end()
+            cut = cut or s + MAX_UNIT_CHARS
+            out.append((s, cut))
+            s = cut
+        out.append((s, e))
+    # trim whitespace; drop empty pieces
+    trimmed = []
+    for s, e in out:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            trimmed.append((s, e))
+    return trimmed
+
+
+def split_units(transcript: Transcript) -> list[Unit]:
+    units: list[Unit] = []
+    question = ""
+    last_speaker = None
+    for seg, (s0, _s1) in zip(transcript.segments, transcript.segment_spans(), strict=True):
+        if seg.speaker == INTERVIEWER:
+            question = seg.text.strip()[-120:]
+        same_turn = seg.speaker == last_speaker
+        last_speaker = seg.speaker
+        for n, (a, b) in enumerate(_sentences(seg.text)):
+            prev = units[-1].text if units and (n > 0 or same_turn) else ""
+            units.append(
+                Unit(
+                    index=len(units),
+                    segment=seg,
+                    start=s0 + a,
+                    end=s0 + b,
+                    text=seg.text[a:b],
+                    question=question if seg.speaker != INTERVIEWER else "",
+                    before=prev[-120:],
+                )
+            )
+    return units
+
+
+def chunk_units(units: list[Unit], size: int = UNITS_PER_CHUNK) -> list[list[Unit]]:
+    return [units[i : i + size] for i in range(0, len(units), size)]
+
+
+# --------------------------------------------------------------------------- one LLM call
+
+
+class ChunkFailure(Exception):
+    def __init__(self, message: str, attempts: list[str]):
+        super().__init__(message)
+        self.attempts = attempts
+
+
+def _cache_key(model: str, prompt_id: str, text: str) -> str:
+    return hashlib.sha256(f"{model}\x00{prompt_id}\x00{text}".encode()).hexdigest()
+
+
+def _json_object(text: str) -> Any:
+    """The JSON object in a model answer, tolerating code fences and prose around it."""
+    s = text.strip()
+    if "```" in s and s.count("```") >= 2:
+        s = s.split("```")[1].removeprefix("json").strip()
+    start, end = s.find("{"), s.rfind("}")
+    if start < 0 or end < start:
+        raise ValueError("the answer contains no JSON object")
+    return json.loads(s[start : end + 1])
+
+
+def parse_output(text: str) -> RawExtraction:
+    return RawExtraction.model_validate(_json_object(text))
+
+
+def ask(
+    llm: ChatModel,
+    messages: list[Message],
+    model: type[M],
+    schema: dict[str, Any],
+    record: ChunkRecord,
+    store: Store | None,
+    key: str,
+    max_tokens: int,
+    reask_hint: str,
+) -> M:
+    """One schema-constrained answer, validated; errors are sent back, at most MAX_ATTEMPTS."""
+    if store is not None and (hit := store.cache_get(key)) is not None:
+        return model.model_validate_json(hit)
+    attempts: list[str] = []
+    for _ in range(MAX_ATTEMPTS):
+        record.attempts += 1
+        record.calls += 1
+        out = llm.complete(messages, schema=schema, max_tokens=max_tokens)
+        record.prompt_tokens += out.prompt_tokens
+        record.completion_tokens += out.completion_tokens
+        attempts.append(out.text)
+        try:
+            value = model.model_validate(_json_object(out.text))
+        except (ValueError, ValidationError) as exc:
+            messages = [
+                *messages,
+                {"role": "assistant", "content": out.text[:4000]},
+                {
+                    "role": "user",
+                    "content": f"Your answer was invalid: {str(exc)[:800]}\n{reask_hint}",
+                },
+            ]
+            continue
+        if store is not None:
+            store.cache_put(key, value.model_dump_json())
+        return value
+    raise ChunkFailure(
+        f"invalid output after {MAX_ATTEMPTS} attempts: {attempts[-1][:300]}", attempts
+    )
+
+
+# --------------------------------------------------------------------------- design: classify
+
+
+def unit_context(unit: Unit) -> str:
+    ctx = ""
+    if unit.question:
+        ctx += f"Question: {unit.question}\n"
+    if unit.before:
+        ctx += f"Before: {unit.before}\n"
+    return ctx
+
+
+def classify_chunk(
+    llm: ChatModel, store: Store | None, record: ChunkRecord, units: list[Unit]
+) -> list[Unit]:
+    prompt = load_prompt("extract_classify")
+    for unit in units:
+        if not unit.classifiable:
+            unit.label = "none"
+            continue
+        context = unit_context(unit)
+        messages = prompt.render(context=context, sentence=unit.text)
+        key = _cache_key(llm.name, prompt.id, context + unit.text)
+        answer = ask(
+            llm,
+            messages,
+            Label,
+            LABEL_SCHEMA,
+            record,
+            store,
+            key,
+            16,
+            'Answer again with one JSON object {"label": "task"|"judgment"|"exception"|"none"}.',
+        )
+        unit.label = answer.label
+    return units
+
+
+# --------------------------------------------------------------------------- design: single
+
+
+def chunk_segments(
+    segments: list[Segment], max_chars: int = MAX_CHUNK_CHARS
+) -> list[list[Segment]]:
     """Consecutive segment groups of at most ``max_chars``, overlapping by one segment."""
     chunks: list[list[Segment]] = []
     i = 0
     while i < len(segments):
-        group, size = [], 0
-        j = i
+        group: list[Segment] = []
+        size, j = 0, i
         while j < len(segments) and (not group or size + len(segments[j].text) <= max_chars):
             group.append(segments[j])
             size += len(segments[j].text)
@@ -98,89 +363,50 @@ def render_chunk(group: list[Segment]) -> str:
     return "\n".join(f"{s.speaker or '話者'}: {s.text}" for s in group)
 
 
-# --------------------------------------------------------------------------- one chunk
-
-
-@dataclass
-class ChunkResult:
-    raw: RawExtraction | None
-    record: ChunkRecord
-    attempts: list[str] = field(default_factory=list)
-
-
-def _cache_key(model: str, prompt_id: str, text: str) -> str:
-    return hashlib.sha256(f"{model}\x00{prompt_id}\x00{text}".encode()).hexdigest()
-
-
-def parse_output(text: str) -> RawExtraction:
-    """Parse model text as JSON (tolerating code fences and prose around it) and validate."""
-    s = text.strip()
-    if "```" in s:
-        s = s.split("```")[1].removeprefix("json").strip() if s.count("```") >= 2 else s
-    start, end = s.find("{"), s.rfind("}")
-    if start < 0 or end < start:
-        raise ValueError("the answer contains no JSON object")
-    return RawExtraction.model_validate(json.loads(s[start : end + 1]))
-
-
-def extract_chunk(
+def single_chunk(
     llm: ChatModel,
     store: Store | None,
     record: ChunkRecord,
     group: list[Segment],
     business_area: str,
-) -> ChunkResult:
+) -> RawExtraction:
     prompt = load_prompt("extract")
     text = render_chunk(group)
     key = _cache_key(llm.name, prompt.id, business_area + "\n" + text)
-    if store is not None and (hit := store.cache_get(key)) is not None:
-        record.status, record.error = ChunkStatus.DONE, None
-        return ChunkResult(RawExtraction.model_validate_json(hit), record)
-    messages: list[Message] = prompt.render(transcript=text, business_area=business_area or "-")
-    attempts: list[str] = []
-    for _ in range(MAX_ATTEMPTS):
-        record.attempts += 1
-        record.calls += 1
-        out = llm.complete(messages, schema=OUTPUT_SCHEMA)
-        record.prompt_tokens += out.prompt_tokens
-        record.completion_tokens += out.completion_tokens
-        attempts.append(out.text)
-        try:
-            raw = parse_output(out.text)
-        except (ValueError, ValidationError) as exc:
-            messages = [
-                *messages,
-                {"role": "assistant", "content": out.text[:4000]},
-                {
-                    "role": "user",
-                    "content": f"Your answer was invalid: {str(exc)[:800]}\n"
-                    'Answer again with one JSON object {"items": [...], "findings": [...]} '
-                    "that follows the schema.",
-                },
-            ]
-            continue
-        if store is not None:
-            store.cache_put(key, raw.model_dump_json())
-        record.status, record.error = ChunkStatus.DONE, None
-        return ChunkResult(raw, record, attempts)
-    record.status = ChunkStatus.FAILED
-    record.error = f"invalid output after {MAX_ATTEMPTS} attempts: {attempts[-1][:300]}"
-    return ChunkResult(None, record, attempts)
+    messages = prompt.render(transcript=text, business_area=business_area or "-")
+    return ask(
+        llm,
+        messages,
+        RawExtraction,
+        OUTPUT_SCHEMA,
+        record,
+        store,
+        key,
+        2048,
+        'Answer again with one JSON object {"items": [...], "findings": [...]} '
+        "that follows the schema.",
+    )
 
 
-# --------------------------------------------------------------------------- elements
-
-
-def to_elements(raw: RawExtraction, transcript: Transcript, chunk: int) -> list[AnyElement]:
+def raw_to_elements(raw: RawExtraction, transcript: Transcript, chunk: int) -> list[AnyElement]:
     iid = transcript.interview_id
     out: list[AnyElement] = []
     for item in raw.items:
         ev = [ground(item.quote, transcript)]
-        common = {"interview_id": iid, "summary": item.summary, "evidence": ev, "source_chunk": chunk}
+        common: dict[str, Any] = {
+            "interview_id": iid,
+            "summary": item.summary,
+            "evidence": ev,
+            "source_chunk": chunk,
+        }
         if item.type == "task":
-            out.append(Task(action=item.summary, actor=item.actor, frequency=item.frequency, **common))
+            out.append(
+                Task(action=item.summary, actor=item.actor, frequency=item.frequency, **common)
+            )
         elif item.type == "judgment":
-            rules = [RuleRow(condition=item.condition, outcome=item.outcome)] if item.condition else []
+            rules = (
+                [RuleRow(condition=item.condition, outcome=item.outcome)] if item.condition else []
+            )
             criterion = CriterionStatus.STATED if item.condition else CriterionStatus.ABSENT
             out.append(
                 Judgment(
@@ -214,13 +440,16 @@ def to_elements(raw: RawExtraction, transcript: Transcript, chunk: int) -> list[
     return out
 
 
+# --------------------------------------------------------------------------- merging
+
+
 def _overlaps(a: AnyElement, b: AnyElement) -> bool:
     for ea in a.evidence:
         for eb in b.evidence:
-            if None in (ea.char_start, ea.char_end, eb.char_start, eb.char_end):
+            if ea.char_start is None or ea.char_end is None:
                 continue
-            assert ea.char_start is not None and ea.char_end is not None
-            assert eb.char_start is not None and eb.char_end is not None
+            if eb.char_start is None or eb.char_end is None:
+                continue
             inter = min(ea.char_end, eb.char_end) - max(ea.char_start, eb.char_start)
             if inter > 0.5 * min(ea.char_end - ea.char_start, eb.char_end - eb.char_start):
                 return True
@@ -231,29 +460,16 @@ def merge_duplicates(elements: list[AnyElement]) -> list[AnyElement]:
     """Drop repeats of the same kind whose evidence overlaps (chunk overlap, several passes)."""
     kept: list[AnyElement] = []
     for el in elements:
-        same = [k for k in kept if k.kind == el.kind and (
-            _overlaps(k, el) or k.summary.strip() == el.summary.strip()
-        )]  # fmt: skip
+        same = [
+            k
+            for k in kept
+            if k.kind == el.kind and (_overlaps(k, el) or k.summary.strip() == el.summary.strip())
+        ]
         if isinstance(el, Finding):
             same = [k for k in same if isinstance(k, Finding) and k.finding == el.finding]
         if not same:
             kept.append(el)
     return kept
-
-
-def link_findings(elements: list[AnyElement]) -> None:
-    """A finding concerns the non-finding elements whose evidence overlaps its own."""
-    for f in elements:
-        if isinstance(f, Finding) and not f.concerns:
-            f.concerns = [e.id for e in elements if not isinstance(e, Finding) and _overlaps(e, f)]
-
-
-def order_tasks(elements: list[AnyElement]) -> None:
-    tasks = [e for e in elements if isinstance(e, Task)]
-    tasks.sort(key=lambda t: t.evidence[0].char_start if t.evidence[0].char_start is not None else 1 << 30)
-    for n, (t, nxt) in enumerate(zip(tasks, [*tasks[1:], None], strict=False), start=1):
-        t.order = n
-        t.next_ids = [nxt.id] if nxt else []
 
 
 # --------------------------------------------------------------------------- whole transcript
@@ -263,10 +479,42 @@ def order_tasks(elements: list[AnyElement]) -> None:
 class ExtractionRun:
     elements: list[AnyElement]
     chunks: list[ChunkRecord]
+    design: str = "classify"
+    units: list[Unit] = field(default_factory=list)
 
     @property
     def failed(self) -> list[ChunkRecord]:
         return [c for c in self.chunks if c.status == ChunkStatus.FAILED]
+
+    @property
+    def calls(self) -> int:
+        return sum(c.calls for c in self.chunks)
+
+    @property
+    def tokens(self) -> tuple[int, int]:
+        return (
+            sum(c.prompt_tokens for c in self.chunks),
+            sum(c.completion_tokens for c in self.chunks),
+        )
+
+
+def _run_chunk(
+    record: ChunkRecord,
+    store: Store | None,
+    work: Callable[[], R],
+    records: list[ChunkRecord],
+) -> R | None:
+    """Run one chunk's calls; on failure record the error on the chunk and return None."""
+    result: R | None = None
+    try:
+        result = work()
+        record.status, record.error = ChunkStatus.DONE, None
+    except (ChunkFailure, LLMError) as exc:
+        record.status, record.error = ChunkStatus.FAILED, str(exc)
+    records.append(record)
+    if store is not None:
+        store.save_chunk(record)
+    return result
 
 
 def extract(
@@ -276,36 +524,64 @@ def extract(
     business_area: str = "",
     only_chunks: set[int] | None = None,
     progress: ProgressFn | None = None,
+    design: Design = "classify",
+    default_actor: str = "",
 ) -> ExtractionRun:
-    groups = chunk_segments(transcript.segments)
+    """Extract elements and findings; failed chunks are recorded, the rest is kept."""
+    from .diagnose import diagnose
+    from .structure import build_elements
+
+    iid = transcript.interview_id
     records: list[ChunkRecord] = []
-    elements: list[AnyElement] = []
-    for n, group in enumerate(groups):
-        record = ChunkRecord(
-            interview_id=transcript.interview_id, index=n, segment_ids=[s.id for s in group]
-        )
+    if design == "single":
+        elements: list[AnyElement] = []
+        groups = chunk_segments(transcript.segments)
+        for n, group in enumerate(groups):
+            if only_chunks is not None and n not in only_chunks:
+                continue
+            record = ChunkRecord(interview_id=iid, index=n, segment_ids=[s.id for s in group])
+            raw = _run_chunk(
+                record,
+                store,
+                partial(single_chunk, llm, store, record, group, business_area),
+                records,
+            )
+            if raw is not None:
+                elements += raw_to_elements(raw, transcript, n)
+            if progress:
+                progress(n + 1, len(groups))
+        return ExtractionRun(merge_duplicates(elements), records, design)
+
+    units = split_units(transcript)
+    chunks = chunk_units(units)
+    done_units: list[Unit] = []
+    for n, chunk in enumerate(chunks):
         if only_chunks is not None and n not in only_chunks:
             continue
-        try:
-            result = extract_chunk(llm, store, record, group, business_area)
-        except LLMError as exc:
-            record.status, record.error = ChunkStatus.FAILED, str(exc)
-            result = ChunkResult(None, record)
-        records.append(result.record)
-        if store is not None:
-            store.save_chunk(result.record)
-        if result.raw is not None:
-            elements += to_elements(result.raw, transcript, n)
+        seg_ids = list(dict.fromkeys(u.segment.id for u in chunk))
+        record = ChunkRecord(interview_id=iid, index=n, segment_ids=seg_ids)
+        labelled = _run_chunk(
+            record, store, partial(classify_chunk, llm, store, record, chunk), records
+        )
+        if labelled is not None:
+            done_units += labelled
         if progress:
-            progress(n + 1, len(groups))
-    return ExtractionRun(merge_duplicates(elements), records)
+            progress(n + 1, len(chunks))
+    elements = build_elements(units, done_units, transcript, default_actor, UNITS_PER_CHUNK)
+    elements += diagnose(units, done_units, elements, transcript)
+    return ExtractionRun(merge_duplicates(elements), records, design, units)
 
 
-def finalize(elements: list[AnyElement], store: Store) -> list[AnyElement]:
-    """Assign ids, then link findings and the task flow, and save."""
+def finalize(
+    elements: list[AnyElement], store: Store, transcript: Transcript | None = None
+) -> list[AnyElement]:
+    """Assign ids, then link findings to elements and tasks into a flow, and save."""
+    from .diagnose import link_concerns
+    from .flow import link_flow
+
     saved = store.add_elements(elements)
-    link_findings(saved)
-    order_tasks(saved)
+    link_concerns(saved, transcript)
+    link_flow(saved)
     for el in saved:
         store.save_element(el)
     return saved

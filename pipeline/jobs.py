@@ -71,7 +71,7 @@ def run_job(ws: Workspace, job: Job) -> Job:
         job.status, job.message = JobStatus.CANCELLED, "cancelled"
     except ShikumiError as exc:
         job.status, job.error = JobStatus.FAILED, str(exc)
-    except Exception as exc:  # noqa: BLE001 - a worker must survive any job
+    except Exception as exc:
         job.status = JobStatus.FAILED
         job.error = f"Unexpected error: {exc!r}. Retry the job; if it fails again, report it.\n"
         job.error += traceback.format_exc(limit=3)
@@ -119,7 +119,7 @@ def ensure_worker(workspace: Path) -> None:
     log = (workspace / "logs").resolve()
     log.mkdir(parents=True, exist_ok=True)
     with (log / "worker.log").open("ab") as out:
-        proc = subprocess.Popen(  # noqa: S603
+        proc = subprocess.Popen(
             [sys.executable, "-m", "pipeline.cli", "worker", "--workspace", str(workspace)],
             stdout=out,
             stderr=out,

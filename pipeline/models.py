@@ -212,7 +212,7 @@ class Judgment(ElementBase):
     branch_to: dict[str, str] = Field(default_factory=dict)  # outcome -> task id
 
 
-class Exception_(ElementBase):  # noqa: N801 - "Exception" would shadow the builtin
+class Exception_(ElementBase):
     kind: Literal["exception"] = "exception"
     trigger: str = ""
     handling: str = ""
@@ -347,6 +347,10 @@ class Citation(BaseModel):
     quote: str = ""
     audio_start: float | None = None
     audio_end: float | None = None
+    kind: str = ""
+    version: int | None = None  # the approved version the answer was built from
+    effective_date: date | None = None
+    speaker: str = ""  # who said it in the hearing
 
 
 class Answer(BaseModel):

@@ -60,10 +60,10 @@ def load_prompt(name: str) -> Prompt:
     raw = path.read_text(encoding="utf-8")
     m = re.match(r"^---\n(.*?)\n---\n", raw, re.DOTALL)
     if not m:
-        raise ShikumiError(f"{path} has no '---' header.", "Add name and version between --- lines.")
-    header = dict(
-        line.split(":", 1) for line in m.group(1).splitlines() if ":" in line
-    )
+        raise ShikumiError(
+            f"{path} has no '---' header.", "Add name and version between --- lines."
+        )
+    header = dict(line.split(":", 1) for line in m.group(1).splitlines() if ":" in line)
     body = raw[m.end() :]
     parts = _SECTION.split(body)
     messages = tuple((parts[i], parts[i + 1]) for i in range(1, len(parts) - 1, 2))

@@ -61,7 +61,9 @@ class Reviewer:
             )
         bad = set(changes) & _PROTECTED
         if bad:
-            raise ReviewError(f"Fields {sorted(bad)} cannot be edited directly.", "Use the actions.")
+            raise ReviewError(
+                f"Fields {sorted(bad)} cannot be edited directly.", "Use the actions."
+            )
         data = before.model_dump(mode="json")
         diff = {}
         for field, value in changes.items():
@@ -74,7 +76,9 @@ class Reviewer:
             return before
         data["version"] = before.version + 1
         after = ELEMENT_ADAPTER.validate_python(data)
-        entry = HistoryEntry(who=who, action="edited", version=after.version, changes=diff, note=note)
+        entry = HistoryEntry(
+            who=who, action="edited", version=after.version, changes=diff, note=note
+        )
         return self._commit(before, after, entry)
 
     def transition(

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     whisper_model: str = EMBEDDED  # "embedded" (packaged base), a model name or a CTranslate2 dir
     whisper_compute_type: str = "int8"
     whisper_threads: int = 2
+    whisper_batch_size: int = 0  # >1: batched inference (BatchedInferencePipeline)
+    whisper_hotwords: bool = False  # glossary as hotwords (off: measured worse)
+    glossary_correction: bool = True  # fix mis-heard glossary terms after Whisper
     language: Literal["auto", "ja", "en"] = "auto"
     glossary: list[str] = Field(default_factory=list)
 

@@ -260,7 +260,9 @@ class Store:
 
     def _next_element_id(self, s: Session, kind: str) -> str:
         prefix = ID_PREFIX[kind]
-        count = s.scalar(select(func.count()).select_from(ElementRow).where(ElementRow.kind == kind))
+        count = s.scalar(
+            select(func.count()).select_from(ElementRow).where(ElementRow.kind == kind)
+        )
         n = (count or 0) + 1
         while s.get(ElementRow, f"{prefix}{n:04d}") is not None:
             n += 1
@@ -361,7 +363,9 @@ class Store:
         with self.tx() as s:
             s.merge(ChunkRow(interview_id=chunk.interview_id, idx=chunk.index, data=_dump(chunk)))
 
-    def list_chunks(self, interview_id: str, status: ChunkStatus | None = None) -> list[ChunkRecord]:
+    def list_chunks(
+        self, interview_id: str, status: ChunkStatus | None = None
+    ) -> list[ChunkRecord]:
         with self.tx() as s:
             rows = s.scalars(
                 select(ChunkRow).where(ChunkRow.interview_id == interview_id).order_by(ChunkRow.idx)

@@ -1,49 +1,195 @@
 """Stage 1: audio -> Transcript (timestamps, speakers, quality flags), stored in the database.
 
 Nothing is dropped: segments that look unreliable are flagged so that review shows them and
-extraction treats them with care.
+extraction treats them with care. A long run writes each segment to a checkpoint file as it
+goes; an interrupted run resumes from the last segment's end (same audio, model and options)
+or restarts cleanly when anything differs.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from .adapters.whisper import RawSegment, SpeechToText
-from .audio import SAMPLE_RATE, decode, probe
+from .audio import SAMPLE_RATE, decode, probe, sha256_of
+from .glossary import Glossary
 from .models import Language, Segment, SegmentFlag, Transcript, Word
+from .speakers import INTERVIEWEE, INTERVIEWER, label_speakers
+
+__all__ = [
+    "INTERVIEWEE",
+    "INTERVIEWER",
+    "ProgressFn",
+    "quality_flags",
+    "transcribe_file",
+]
 
 LOW_LOGPROB = -1.0
+LOW_WORD_PROB = 0.35  # median word probability below this: low confidence
 NO_SPEECH = 0.6
 REPETITION_RATIO = 2.4
-INTERVIEWER, INTERVIEWEE = "interviewer", "interviewee"
+QUIET = 0.1  # a segment whose loudest moment is 20 dB below the speech level is "silence"
 
 ProgressFn = Callable[[float, float], None]  # (audio seconds done, total)
 
-_QUESTION_END = re.compile(r"(\?|？|か[。．]?|ですか|ますか|でしょうか|ください[。]?)$")
+# Whisper's well-known inventions on silence or music (subtitle credits, video outros)
+_HALLUCINATIONS = re.compile(
+    r"ご視聴ありがとうございました|チャンネル登録|字幕|thank you for watching|"
+    r"subtitles by|please subscribe",
+    re.IGNORECASE,
+)
 
 
-def quality_flags(seg: RawSegment) -> list[SegmentFlag]:
+def _has_loop(text: str) -> bool:
+    """A phrase of 2+ characters repeated 4+ times in a row ('はい、はい、はい、はい'), or one
+    character 8+ times ('ああああああああ')."""
+    compact = re.sub(r"[\s、。,.]", "", text)
+    return (
+        re.search(r"(.{2,}?)\1{3,}", compact) is not None
+        or re.search(r"(.)\1{7,}", compact) is not None
+    )
+
+
+def quality_flags(seg: RawSegment, loudness: float | None = None) -> list[SegmentFlag]:
+    """Flags for one segment. ``loudness``: its loudest moment relative to the speech level
+    of the whole recording (1.0 = typical speech), when the audio is at hand."""
     flags: list[SegmentFlag] = []
-    if seg.avg_logprob < LOW_LOGPROB:
+    probs = [w.probability for w in seg.words]
+    if seg.avg_logprob < LOW_LOGPROB or (len(probs) >= 3 and np.median(probs) < LOW_WORD_PROB):
         flags.append(SegmentFlag.LOW_CONFIDENCE)
-    if seg.no_speech_prob > NO_SPEECH and seg.avg_logprob < -0.5:
+    silent = loudness is not None and loudness < QUIET
+    if (
+        (seg.no_speech_prob > NO_SPEECH and seg.avg_logprob < -0.5)
+        or silent
+        or (_HALLUCINATIONS.search(seg.text) and seg.no_speech_prob > 0.2)
+    ):
         flags.append(SegmentFlag.NO_SPEECH)
     if seg.compression_ratio > REPETITION_RATIO or _has_loop(seg.text):
         flags.append(SegmentFlag.REPETITION)
     return flags
 
 
-def _has_loop(text: str) -> bool:
-    """A phrase of 2+ characters repeated 4+ times in a row, e.g. 'はい、はい、はい、はい'."""
-    return re.search(r"(.{2,}?)\1{3,}", text) is not None
+def flag_repeated_segments(segments: list[Segment], times: int = 3) -> None:
+    """The same text in ``times`` or more consecutive segments is a loop: flag them all."""
+    run = 1
+    for i in range(1, len(segments) + 1):
+        same = i < len(segments) and _key(segments[i].text) == _key(segments[i - 1].text)
+        if same:
+            run += 1
+            continue
+        if run >= times:
+            for seg in segments[i - run : i]:
+                if SegmentFlag.REPETITION not in seg.flags:
+                    seg.flags.append(SegmentFlag.REPETITION)
+        run = 1
 
 
-def label_speakers(segments: list[Segment]) -> None:
-    """Turn heuristic: a question (?, ～か, ～ですか) is the interviewer; the rest the interviewee."""
-    for seg in segments:
-        seg.speaker = INTERVIEWER if _QUESTION_END.search(seg.text.strip()) else INTERVIEWEE
+def _key(text: str) -> str:
+    return re.sub(r"[\s、。,.!?！？]", "", text).lower()
+
+
+# --------------------------------------------------------------------------- loudness
+
+
+class _Loudness:
+    """Loudest 100 ms of a span, relative to the recording's typical speech level."""
+
+    def __init__(self, audio: np.ndarray):
+        hop = SAMPLE_RATE // 10
+        n = len(audio) // hop
+        self.rms = np.sqrt(np.mean(np.square(audio[: n * hop].reshape(n, hop)), axis=1))
+        loud = self.rms[self.rms > 1e-4]
+        self.level = float(np.percentile(loud, 75)) if len(loud) else 1.0
+
+    def __call__(self, start: float, end: float) -> float:
+        a, b = int(start * 10), max(int(start * 10) + 1, int(end * 10))
+        window = self.rms[a:b]
+        return float(window.max()) / self.level if len(window) else 0.0
+
+
+# --------------------------------------------------------------------------- checkpoint
+
+
+class Checkpoint:
+    """Segments written as JSON lines while Whisper runs; a header names what they belong to."""
+
+    def __init__(self, path: Path, header: dict[str, Any]):
+        self.path = path
+        self.header = header
+
+    def load(self) -> list[RawSegment]:
+        """Segments of an earlier, interrupted run of the same job; [] if none or different."""
+        if not self.path.exists():
+            return []
+        lines = self.path.read_text("utf-8").splitlines()
+        try:
+            if not lines or json.loads(lines[0]) != self.header:
+                return []
+        except json.JSONDecodeError:
+            return []
+        out: list[RawSegment] = []
+        for line in lines[1:]:
+            try:
+                d = json.loads(line)
+            except json.JSONDecodeError:
+                break  # a half-written last line: resume before it
+            out.append(_raw_from_dict(d))
+        return out
+
+    def start(self, keep: list[RawSegment]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        with tmp.open("w", encoding="utf-8") as f:
+            f.write(json.dumps(self.header, ensure_ascii=False) + "\n")
+            for seg in keep:
+                f.write(json.dumps(_raw_to_dict(seg), ensure_ascii=False) + "\n")
+        tmp.replace(self.path)
+        self._f = self.path.open("a", encoding="utf-8")
+
+    def add(self, seg: RawSegment) -> None:
+        self._f.write(json.dumps(_raw_to_dict(seg), ensure_ascii=False) + "\n")
+        self._f.flush()
+
+    def close(self) -> None:
+        if getattr(self, "_f", None):
+            self._f.close()
+
+    def remove(self) -> None:
+        self.close()
+        self.path.unlink(missing_ok=True)
+
+
+def _raw_to_dict(seg: RawSegment) -> dict[str, Any]:
+    d = dict(seg.__dict__)
+    d["words"] = [w.__dict__ for w in seg.words]
+    return d
+
+
+def _raw_from_dict(d: dict[str, Any]) -> RawSegment:
+    from .adapters.whisper import RawWord
+
+    words = [RawWord(**w) for w in d.pop("words", [])]
+    return RawSegment(**d, words=words)
+
+
+def _shift(seg: RawSegment, offset: float) -> RawSegment:
+    if offset:
+        seg.start += offset
+        seg.end += offset
+        for w in seg.words:
+            w.start += offset
+            w.end += offset
+    return seg
+
+
+# --------------------------------------------------------------------------- the stage
 
 
 def transcribe_file(
@@ -53,21 +199,69 @@ def transcribe_file(
     language: str | None = None,
     glossary: list[str] | None = None,
     progress: ProgressFn | None = None,
+    *,
+    vocabulary: Glossary | None = None,
+    hotwords: bool = False,
+    correct: bool = True,
+    checkpoint: Path | None = None,
+    speakers: bool = True,
 ) -> Transcript:
+    """Transcribe one audio file.
+
+    ``glossary``: the user's terms (added to the default business glossary of the language);
+    ``vocabulary`` overrides it with a ready Glossary. ``hotwords`` passes the glossary to
+    Whisper; ``correct`` runs the correction pass. ``checkpoint``: a file to resume from.
+    """
     probe(path)
     audio = decode(path)
     total = len(audio) / SAMPLE_RATE
-    hotwords = " ".join(glossary) if glossary else None
-    raw_segments, info = stt.transcribe(
-        audio, language if language in ("ja", "en") else None, hotwords=hotwords
-    )
+    if language not in ("ja", "en") and hasattr(stt, "detect_language"):
+        language = stt.detect_language(audio)[0]
+    lang = language if language in ("ja", "en") else None
+    vocab = vocabulary or Glossary.build(lang, glossary)
+    hint = vocab.hotwords() if hotwords else None
+
+    header = {
+        "audio": sha256_of(path),
+        "model": getattr(stt, "name", ""),
+        "language": lang,
+        "hotwords": hashlib.sha256((hint or "").encode()).hexdigest()[:16],
+    }
+    ckpt = Checkpoint(checkpoint, header) if checkpoint else None
+    done = ckpt.load() if ckpt else []
+    offset = round(done[-1].end, 2) if done else 0.0
+    if ckpt:
+        ckpt.start(done)
+    raws: list[RawSegment] = list(done)
+    detected = lang
+    try:
+        if offset < total - 0.5:
+            segs, info = stt.transcribe(audio[int(offset * SAMPLE_RATE) :], lang, hotwords=hint)
+            detected = detected or info.language
+            model_name = info.model
+            for raw in segs:
+                raw = _shift(raw, offset)
+                raws.append(raw)
+                if ckpt:
+                    ckpt.add(raw)
+                if progress:
+                    progress(min(raw.end, total), total)
+        else:
+            model_name = getattr(stt, "name", "")
+    finally:
+        if ckpt:
+            ckpt.close()
+    if progress:
+        progress(total, total)
+
+    loudness = _Loudness(audio)
     segments: list[Segment] = []
-    for raw in raw_segments:
+    for raw in raws:
         if not raw.text:
             continue
         segments.append(
             Segment(
-                id=f"s{len(segments) + 1:04d}",
+                id="",
                 start=round(raw.start, 2),
                 end=round(raw.end, 2),
                 text=raw.text,
@@ -75,19 +269,23 @@ def transcribe_file(
                 no_speech_prob=raw.no_speech_prob,
                 compression_ratio=raw.compression_ratio,
                 words=[Word(**w.__dict__) for w in raw.words],
-                flags=quality_flags(raw),
+                flags=quality_flags(raw, loudness(raw.start, raw.end)),
             )
         )
-        if progress:
-            progress(min(raw.end, total), total)
-    if progress:
-        progress(total, total)
-    label_speakers(segments)
-    lang = info.language if info.language in ("ja", "en") else "ja"
+    flag_repeated_segments(segments)
+    if speakers:
+        segments = label_speakers(segments, audio)
+    if correct:
+        business = vocab.in_context([s.text for s in segments])
+        for seg in segments:
+            seg.text, _ = vocab.correct(seg.text, business)
+    for i, seg in enumerate(segments):
+        seg.id = f"s{i + 1:04d}"
+    final_lang = detected if detected in ("ja", "en") else "ja"
     return Transcript(
         interview_id=interview_id,
-        language=Language(lang),
-        model=Path(info.model).name if "/" in info.model else info.model,
+        language=Language(final_lang),
+        model=Path(model_name).name if "/" in model_name else model_name,
         duration=round(total, 2),
         segments=segments,
     )

@@ -76,11 +76,14 @@ class Workspace:
     @cached_property
     def vectors(self) -> ChromaVectorStore:
         s = self.settings
-        return ChromaVectorStore(s.index_dir, host=s.chroma_host, port=s.chroma_port)
+        return ChromaVectorStore(
+            s.index_dir, host=s.chroma_host, port=s.chroma_port, embed=self.embedder
+        )
 
     @cached_property
     def index(self) -> KnowledgeIndex:
-        return KnowledgeIndex(self.store, self.vectors, self.embedder)
+        keyword_copy = self.settings.index_dir / f"keyword-{self.vectors.name}.pkl"
+        return KnowledgeIndex(self.vectors, self.store, keyword_path=keyword_copy)
 
     @cached_property
     def reviewer(self) -> Reviewer:
@@ -88,7 +91,8 @@ class Workspace:
 
     @cached_property
     def assistant(self) -> Assistant:
-        return Assistant(self.store, Retriever(self.vectors, self.embedder), self.llm)
+        self.index.ensure_built()  # new workspace, or a switched embedder: build from the DB
+        return Assistant(self.store, Retriever(self.index), self.llm)
 
     # ------------------------------------------------------------------ stage 0: upload
 
@@ -130,12 +134,18 @@ class Workspace:
 
     # ------------------------------------------------------------------ stage 1: transcribe
 
-    def transcribe(self, interview_id: str, progress: Progress = _noop) -> Transcript:
+    def transcribe(
+        self, interview_id: str, progress: Progress = _noop, *, restart: bool = False
+    ) -> Transcript:
+        """Transcribe; an interrupted run resumes from its checkpoint unless ``restart``."""
         interview = self.store.get_interview(interview_id)
         self.store.set_interview_status(interview_id, InterviewStatus.TRANSCRIBING)
         language = (interview.language.value if interview.language else None) or (
             None if self.settings.language == "auto" else self.settings.language
         )
+        checkpoint = self.settings.uploads_dir / interview_id / "transcript.partial.jsonl"
+        if restart:
+            checkpoint.unlink(missing_ok=True)
         try:
             transcript = transcribe_file(
                 self.audio_file(interview),
@@ -146,6 +156,9 @@ class Workspace:
                 progress=lambda done, total: progress(
                     f"transcribing {done / 60:.1f}/{total / 60:.1f} min", done / max(total, 1e-9)
                 ),
+                hotwords=self.settings.whisper_hotwords,
+                correct=self.settings.glossary_correction,
+                checkpoint=checkpoint,
             )
         except ShikumiError as exc:
             self.store.set_interview_status(interview_id, InterviewStatus.FAILED, str(exc))
@@ -154,6 +167,7 @@ class Workspace:
             self.store.set_interview_status(interview_id, InterviewStatus.FAILED, repr(exc))
             raise
         self.store.save_transcript(transcript)
+        checkpoint.unlink(missing_ok=True)  # the database now holds the result
         interview = self.store.get_interview(interview_id)
         interview.language = transcript.language
         interview.status, interview.error = InterviewStatus.TRANSCRIBED, None
@@ -189,6 +203,7 @@ class Workspace:
                 progress=lambda done, total: progress(
                     f"extracting chunk {done}/{total}", done / max(total, 1)
                 ),
+                default_actor=interview.interviewee_roles[0] if interview.interviewee_roles else "",
             )
         except ShikumiError as exc:
             self.store.set_interview_status(interview_id, InterviewStatus.FAILED, str(exc))
@@ -196,7 +211,7 @@ class Workspace:
         if not retry_failed_only:
             # a fresh run replaces earlier drafts; approved/rejected/retired stay untouched
             self.store.replace_elements(interview_id, [])
-        finalize(run.elements, self.store)
+        finalize(run.elements, self.store, transcript)
         failed = self.store.list_chunks(interview_id, ChunkStatus.FAILED)
         if failed:
             self.store.set_interview_status(
@@ -225,4 +240,6 @@ class Workspace:
         return self.index.rebuild()
 
     def close(self) -> None:
+        if "vectors" in self.__dict__:  # opened: release the Chroma client
+            self.vectors.close()
         self.store.close()

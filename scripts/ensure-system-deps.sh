@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# System packages the browser test needs: Debian's Chromium (no browser download) and CJK fonts.
+# System packages the browser test needs: Debian's Chromium (no browser download), CJK fonts
+# and an emoji font (page icons and status marks; without it screenshots show empty boxes).
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+fc-list 2>/dev/null | grep -qi "Noto Color Emoji" || need+=(fonts-noto-color-emoji)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing system packages: ${need[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -52,8 +52,11 @@ class FakeChat:
         self.calls.append(messages)
         self.schemas.append(schema)
         text = self._next()
-        return Completion(text=text, prompt_tokens=sum(len(m["content"]) for m in messages),
-                          completion_tokens=len(text))  # fmt: skip
+        return Completion(
+            text=text,
+            prompt_tokens=sum(len(m["content"]) for m in messages),
+            completion_tokens=len(text),
+        )
 
     def stream(self, messages: list[Message], max_tokens: int = 1024) -> Iterator[str]:
         text = self.complete(messages).text
@@ -76,15 +79,16 @@ class FakeSTT:
         initial_prompt: str | None = None,
     ) -> tuple[Iterator[RawSegment], RawInfo]:
         segs = (
-            RawSegment(start=s, end=e, text=t, avg_logprob=-0.3, no_speech_prob=0.01,
-                       compression_ratio=1.2)  # fmt: skip
+            RawSegment(
+                start=s, end=e, text=t, avg_logprob=-0.3, no_speech_prob=0.01, compression_ratio=1.2
+            )
             for s, e, t in self.segments
         )
         return segs, RawInfo(language or self.language, 0.99, len(audio) / 16000, self.name)
 
 
 class FakeEmbedder:
-    """Character-trigram hashing vectors: deterministic, language-agnostic, similarity-preserving."""
+    """Character-trigram hashing vectors: deterministic, language-agnostic, similar -> near."""
 
     name = "fake-embedder"
     dim = 256
@@ -108,8 +112,14 @@ class FakeEmbedder:
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never reach OpenAI: any configured key or endpoint is removed."""
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SHIKUMI_LLM_BASE_URL", "SHIKUMI_LLM_API_KEY",
-                "SHIKUMI_LLM_PROVIDER", "SHIKUMI_WORKSPACE"):  # fmt: skip
+    for var in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "SHIKUMI_LLM_BASE_URL",
+        "SHIKUMI_LLM_API_KEY",
+        "SHIKUMI_LLM_PROVIDER",
+        "SHIKUMI_WORKSPACE",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 
@@ -134,9 +144,9 @@ def make_workspace(settings: Settings) -> Any:
 
 def transcript_of(lines: list[str], interview_id: str = "int_test", lang: str = "ja") -> Transcript:
     segs = [
-        Segment(id=f"s{i + 1:04d}", start=i * 5.0, end=i * 5.0 + 4.5, text=t,
-                speaker="interviewee")  # fmt: skip
+        Segment(id=f"s{i + 1:04d}", start=i * 5.0, end=i * 5.0 + 4.5, text=t, speaker="interviewee")
         for i, t in enumerate(lines)
     ]
-    return Transcript(interview_id=interview_id, language=Language(lang), segments=segs,
-                      duration=len(lines) * 5.0)  # fmt: skip
+    return Transcript(
+        interview_id=interview_id, language=Language(lang), segments=segs, duration=len(lines) * 5.0
+    )

@@ -41,7 +41,9 @@ def test_hearing_to_cited_answer(tmp_path: Path) -> None:
     elements = out["elements"]
     kinds = {e["kind"] for e in elements}
     assert "judgment" in kinds and ("task" in kinds or "exception" in kinds), elements
-    grounded = [e for e in elements if e["evidence"] and e["evidence"][0]["alignment"] != "unaligned"]
+    grounded = [
+        e for e in elements if e["evidence"] and e["evidence"][0]["alignment"] != "unaligned"
+    ]
     assert grounded, "at least one element must be grounded in the transcript"
     for e in grounded:
         ev = e["evidence"][0]

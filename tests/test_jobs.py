@@ -14,17 +14,7 @@ from pipeline.models import InterviewStatus, JobStatus
 
 from .conftest import FakeChat, FakeSTT
 
-EXTRACTION = json.dumps(
-    {
-        "items": [
-            {"type": "judgment", "summary": "5万円超は部長承認",
-             "quote": "5万円を超える場合は部長の承認が必要です", "condition": "5万円を超える",
-             "outcome": "部長の承認", "decider": "部長"},
-        ],
-        "findings": [],
-    },
-    ensure_ascii=False,
-)  # fmt: skip
+EXTRACTION = json.dumps({"label": "judgment"})  # the classify design labels sentences
 
 
 def tone_wav(path: Path, seconds: float = 2.0) -> Path:

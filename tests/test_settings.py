@@ -30,7 +30,9 @@ def test_openai_compatible_needs_url(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "SHIKUMI_LLM_BASE_URL" in exc.value.hint
 
 
-def test_base_url_selects_compatible_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_base_url_selects_compatible_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SHIKUMI_LLM_BASE_URL", "http://127.0.0.1:9/v1")
     assert load_settings(tmp_path).resolved_llm_provider == "openai_compatible"
 

@@ -93,7 +93,7 @@ def test_data_survives_reopen(tmp_path: Path) -> None:
 
 def test_replace_elements_never_touches_reviewed(store: Store) -> None:
     iv = store.add_interview(Interview(title="a"))
-    t1, t2 = store.add_elements(
+    _, t2 = store.add_elements(
         [Task(interview_id=iv.id, summary="draft"), Task(interview_id=iv.id, summary="ok")]
     )
     t2.status = ReviewStatus.APPROVED

@@ -29,7 +29,9 @@ def _free_port() -> int:
 
 
 class LocalLLMServer:
-    def __init__(self, gguf: Path, threads: int = 2, n_ctx: int = 8192, log_dir: Path | None = None):
+    def __init__(
+        self, gguf: Path, threads: int = 2, n_ctx: int = 8192, log_dir: Path | None = None
+    ):
         self.gguf = gguf
         self.threads = threads
         self.n_ctx = n_ctx
@@ -49,15 +51,24 @@ class LocalLLMServer:
             return self.base_url
         self.port = _free_port()
         cmd = [
-            sys.executable, "-m", "llama_cpp.server",
-            "--model", str(self.gguf),
-            "--model_alias", MODEL_ALIAS,
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
-            "--n_ctx", str(self.n_ctx),
-            "--n_threads", str(self.threads),
-            "--n_threads_batch", str(self.threads),
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(self.gguf),
+            "--model_alias",
+            MODEL_ALIAS,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_ctx",
+            str(self.n_ctx),
+            "--n_threads",
+            str(self.threads),
+            "--n_threads_batch",
+            str(self.threads),
+        ]
         log = subprocess.DEVNULL
         log_path = None
         if self.log_dir:
@@ -65,7 +76,7 @@ class LocalLLMServer:
             log_path = self.log_dir / "llm-server.log"
             log = log_path.open("ab")  # type: ignore[assignment]
         env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-        self._proc = subprocess.Popen(cmd, stdout=log, stderr=log, env=env)  # noqa: S603
+        self._proc = subprocess.Popen(cmd, stdout=log, stderr=log, env=env)
         atexit.register(self.stop)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

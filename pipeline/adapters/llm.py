@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..compute import heavy
 from ..errors import LLMError
 from ..local_models import qwen_gguf_path
 from ..settings import EMBEDDED, Settings
@@ -73,14 +75,21 @@ class OpenAIChat:
             max_retries=1,
         )
 
+    def _turn(self) -> AbstractContextManager[None]:
+        """The embedded model shares the machine's cores with Whisper: take turns."""
+        return heavy() if self.provider == EMBEDDED else nullcontext()
+
     def _response_format(self, schema: dict[str, Any]) -> dict[str, Any]:
         if self.structured == "json_schema":
             strict = bool(schema.get("additionalProperties") is False)
             return {
                 "type": "json_schema",
-                "json_schema": {"name": schema.get("title", "output"), "schema": schema,
-                                "strict": strict},
-            }  # fmt: skip
+                "json_schema": {
+                    "name": schema.get("title", "output"),
+                    "schema": schema,
+                    "strict": strict,
+                },
+            }
         return {"type": "json_object", "schema": schema}
 
     def complete(
@@ -90,10 +99,12 @@ class OpenAIChat:
         if schema is not None:
             kwargs["response_format"] = self._response_format(schema)
         try:
-            msg = self._llm.invoke(_to_langchain(messages), **kwargs)
-        except Exception as exc:  # noqa: BLE001 - the SDK raises many types; we keep the cause
+            with self._turn():
+                msg = self._llm.invoke(_to_langchain(messages), **kwargs)
+        except Exception as exc:
             raise LLMError(
-                f"The LLM call to {self.provider} ({self.name}) failed: {type(exc).__name__}: {exc}",
+                f"The LLM call to {self.provider} ({self.name}) failed: "
+                f"{type(exc).__name__}: {exc}",
                 "Check that the endpoint is reachable and the model name is right "
                 "(settings page or SHIKUMI_LLM_*); your data so far is saved and the step "
                 "can be retried.",
@@ -109,10 +120,11 @@ class OpenAIChat:
 
     def stream(self, messages: list[Message], max_tokens: int = 1024) -> Iterator[str]:
         try:
-            for chunk in self._llm.stream(_to_langchain(messages), max_tokens=max_tokens):
-                if chunk.content:
-                    yield str(chunk.content)
-        except Exception as exc:  # noqa: BLE001
+            with self._turn():
+                for chunk in self._llm.stream(_to_langchain(messages), max_tokens=max_tokens):
+                    if chunk.content:
+                        yield str(chunk.content)
+        except Exception as exc:
             raise LLMError(
                 f"The LLM stream from {self.provider} ({self.name}) failed: {exc}",
                 "Check the endpoint in the settings and ask again.",

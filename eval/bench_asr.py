@@ -1,0 +1,112 @@
+"""Benchmark: real-time factor and peak memory of the transcription stage (a script, not a test).
+
+Long audio is built by concatenating the sample hearings (decoded, 16 kHz mono) to 1, 10 and 60
+minutes and written as 16 kHz FLAC to a temporary folder. Each length runs in a fresh process
+(so peak RSS is that run's own) with the configured Whisper model (default: packaged base,
+int8, 2 threads), through ``transcribe_file`` (decode, Whisper, quality gate, speakers,
+correction pass).
+
+Run under the shared CPU lock:
+    flock /tmp/shikumi-cpu.lock .venv/bin/python -m eval.bench_asr 1 10 60 [--batch 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def build_audio(minutes: float, out: Path) -> Path:
+    from pipeline.audio import SAMPLE_RATE, decode
+
+    parts = [decode(p) for p in sorted((REPO / "data" / "samples").glob("*/audio.ogg"))]
+    need = int(minutes * 60 * SAMPLE_RATE)
+    pieces, n = [], 0
+    while n < need:
+        for p in parts:
+            pieces.append(p[: need - n])
+            n += len(pieces[-1])
+            if n >= need:
+                break
+    audio = np.concatenate(pieces)
+    with av.open(str(out), "w") as c:
+        s = c.add_stream("flac", rate=SAMPLE_RATE)
+        s.layout = "mono"
+        pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
+        for i in range(0, len(pcm), SAMPLE_RATE * 10):
+            f = av.AudioFrame.from_ndarray(pcm[None, i : i + SAMPLE_RATE * 10], format="s16")
+            f.sample_rate = SAMPLE_RATE
+            for pkt in s.encode(f):
+                c.mux(pkt)
+        for pkt in s.encode(None):
+            c.mux(pkt)
+    return out
+
+
+def one(path: Path, batch: int) -> dict[str, float]:
+    from pipeline.adapters.whisper import speech_to_text
+    from pipeline.settings import load_settings
+    from pipeline.transcribe import transcribe_file
+
+    settings = load_settings(Path(tempfile.mkdtemp()), whisper_batch_size=batch)
+    t0 = time.monotonic()
+    stt = speech_to_text(settings)
+    load_s = time.monotonic() - t0
+    t0 = time.monotonic()
+    tr = transcribe_file(path, "bench", stt, language="ja")
+    run_s = time.monotonic() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "audio_min": tr.duration / 60,
+        "seconds": run_s,
+        "rtf": run_s / tr.duration,
+        "load_s": load_s,
+        "peak_mb": peak_mb,
+        "segments": len(tr.segments),
+        "batch": batch,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("minutes", nargs="*", type=float, default=[1, 10, 60])
+    ap.add_argument("--batch", type=int, default=0, help="batched inference batch size (0: off)")
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(one(Path(args.one), args.batch)))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        for m in args.minutes:
+            path = build_audio(m, Path(tmp) / f"bench_{m:g}min.flac")
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "eval.bench_asr",
+                    "--one",
+                    str(path),
+                    "--batch",
+                    str(args.batch),
+                ],
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            print(out.stdout.strip().splitlines()[-1], flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,472 @@
+"""Extraction quality on our sample hearings' gold annotations (``data/samples/*/gold.json``).
+
+Run: ``python -m eval --only extraction`` (harness) or ``python -m eval.extraction [--whisper]
+[--design classify|single] [--samples a,b]`` (this module alone; prints the figures).
+
+Two transcript sources per hearing:
+- ``gold text``: ``reference.txt``, one segment per turn (timings and speakers from
+  ``turns.json``), isolating extraction quality from ASR errors;
+- ``whisper``: the product's transcription of ``audio.ogg`` (embedded Whisper base with the
+  default settings), cached as JSON in the work folder.
+
+Matching rule (documented in data/samples/README.md, "Suggested matching rule"): a predicted
+element matches a gold element of the same kind (findings: the same finding kind) when
+1. their evidence overlaps in the transcript: characters shared by the predicted span and the
+   located gold quote are at least 0.3 of the shorter of the two; the gold quote is located in
+   the gold text exactly, and in a Whisper transcript by a character alignment of the whole
+   reference text to the transcript (difflib on normalised text); or
+2. their summaries are near-identical (rapidfuzz ratio on normalised text >= 80).
+Pairs are matched one-to-one, greedily by score. Precision / recall / F1 are micro-averaged over
+hearings. Grounding: the share of predicted elements shown as grounded, and the share of those
+that ``align.verify`` confirms really point at their quote (target 100 %).
+
+Protocol: the prompt's few-shot examples and the cue lists were developed while looking at
+``ja_expense`` and ``ja_smoke`` only; ``ja_order_to_revenue`` and ``en_month_end_close`` are
+held out. The section reports both groups separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eval.common import REPO, EvalContext, Metric, Section
+
+SAMPLES = REPO / "data" / "samples"
+DEV = ("ja_expense", "ja_smoke")
+HELD_OUT = ("ja_order_to_revenue", "en_month_end_close")
+KINDS = ("task", "judgment", "exception", "finding")
+OVERLAP_MIN = 0.3
+SUMMARY_MIN = 80.0
+
+
+# --------------------------------------------------------------------------- transcripts
+
+
+def gold_transcript(folder: Path) -> Any:
+    """reference.txt as a Transcript: one segment per turn, speakers and times from turns.json."""
+    from pipeline.models import Language, Segment, Transcript
+
+    turns = json.loads((folder / "turns.json").read_text(encoding="utf-8"))
+    lines = [ln for ln in (folder / "reference.txt").read_text(encoding="utf-8").splitlines()]
+    lines = [ln for ln in lines if ln.strip()]
+    script = json.loads((folder / "script.json").read_text(encoding="utf-8"))
+    segs = [
+        Segment(id=f"s{i + 1:04d}", start=t["start"], end=t["end"], speaker=t["speaker"], text=x)
+        for i, (t, x) in enumerate(zip(turns, lines, strict=True))
+    ]
+    return Transcript(
+        interview_id=folder.name,
+        language=Language(script.get("language", "ja")),
+        segments=segs,
+        duration=max((s.end for s in segs), default=0.0),
+    )
+
+
+def whisper_transcript(folder: Path, work_dir: Path) -> Any:
+    """The product's transcription of the sample audio, cached in the work folder."""
+    from pipeline.models import Transcript
+
+    cache = work_dir / "extraction-asr" / f"{folder.name}.json"
+    if cache.exists():
+        return Transcript.model_validate_json(cache.read_text(encoding="utf-8"))
+    from pipeline.adapters.whisper import speech_to_text
+    from pipeline.settings import load_settings
+    from pipeline.transcribe import transcribe_file
+
+    script = json.loads((folder / "script.json").read_text(encoding="utf-8"))
+    stt = speech_to_text(load_settings(work_dir / "workspace"))
+    tr = transcribe_file(folder / "audio.ogg", folder.name, stt, language=script["language"])
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(tr.model_dump_json(), encoding="utf-8")
+    return tr
+
+
+# --------------------------------------------------------------------------- locating gold
+
+
+def _char_map(ref: str, hyp: str) -> dict[int, int]:
+    """Reference offset -> transcript offset, for characters the alignment matched."""
+    from pipeline.align import normalise_with_map
+
+    nr, ir = normalise_with_map(ref)
+    nh, ih = normalise_with_map(hyp)
+    sm = difflib.SequenceMatcher(None, nr, nh, autojunk=False)
+    out: dict[int, int] = {}
+    for a, b, size in sm.get_matching_blocks():
+        for k in range(size):
+            out[ir[a + k]] = ih[b + k]
+    return out
+
+
+def locate_gold(
+    gold: dict[str, Any], reference: str, transcript: Any
+) -> dict[str, tuple[int, int]]:
+    """Gold id -> (start, end) in transcript.text; quotes that cannot be located are left out."""
+    text = transcript.text
+    spans: dict[str, tuple[int, int]] = {}
+    cmap = None if text == reference else _char_map(reference, text)
+    for g in [*gold["elements"], *gold["findings"]]:
+        pos = reference.find(g["quote"])
+        if pos < 0:
+            continue
+        if cmap is None:
+            spans[g["id"]] = (pos, pos + len(g["quote"]))
+            continue
+        mapped = [cmap[i] for i in range(pos, pos + len(g["quote"])) if i in cmap]
+        if len(mapped) >= max(2, 0.2 * len(g["quote"])):
+            spans[g["id"]] = (min(mapped), max(mapped) + 1)
+    return spans
+
+
+# --------------------------------------------------------------------------- matching
+
+
+@dataclass
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def add(self, other: Counts) -> None:
+        self.tp, self.fp, self.fn = self.tp + other.tp, self.fp + other.fp, self.fn + other.fn
+
+    @property
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+    @property
+    def f1(self) -> float | None:
+        p, r = self.precision, self.recall
+        return (
+            2 * p * r / (p + r) if p and r else (0.0 if p is not None and r is not None else None)
+        )
+
+
+def _overlap(a: tuple[int, int] | None, b: tuple[int, int] | None) -> float:
+    if a is None or b is None:
+        return 0.0
+    inter = min(a[1], b[1]) - max(a[0], b[0])
+    shorter = min(a[1] - a[0], b[1] - b[0])
+    return inter / shorter if inter > 0 and shorter > 0 else 0.0
+
+
+def _pred_span(el: Any) -> tuple[int, int] | None:
+    ev = [e for e in el.evidence if e.grounded and e.char_start is not None]
+    if not ev:
+        return None
+    return min(e.char_start for e in ev), max(e.char_end for e in ev)
+
+
+def _summary_sim(a: str, b: str) -> float:
+    from rapidfuzz import fuzz
+
+    from pipeline.align import normalise
+
+    na, nb = normalise(a), normalise(b)
+    return float(fuzz.ratio(na, nb)) if na and nb else 0.0
+
+
+def match(
+    predicted: list[Any], gold: dict[str, Any], spans: dict[str, tuple[int, int]]
+) -> tuple[dict[str, Counts], list[tuple[str, str]]]:
+    """Per-kind counts and the matched (gold id, predicted index) pairs."""
+    golds = [
+        *gold["elements"],
+        *[{**f, "finding": f["kind"], "kind": "finding"} for f in gold["findings"]],
+    ]
+    counts = {k: Counts() for k in KINDS}
+    pairs: list[tuple[str, str]] = []
+    for kind in KINDS:
+        gk = [g for g in golds if g["kind"] == kind]
+        pk = [(n, p) for n, p in enumerate(predicted) if p.kind == kind]
+        scored = []
+        for g in gk:
+            for n, p in pk:
+                if kind == "finding" and p.finding.value != g["finding"]:
+                    continue
+                score = _overlap(_pred_span(p), spans.get(g["id"]))
+                if score < OVERLAP_MIN:
+                    sim = _summary_sim(p.summary, g["summary"])
+                    score = sim / 100.0 if sim >= SUMMARY_MIN else 0.0
+                if score > 0:
+                    scored.append((score, g["id"], n))
+        used_g: set[str] = set()
+        used_p: set[int] = set()
+        for _score, gid, n in sorted(scored, key=lambda x: -x[0]):
+            if gid in used_g or n in used_p:
+                continue
+            used_g.add(gid)
+            used_p.add(n)
+            pairs.append((gid, str(n)))
+        counts[kind] = Counts(len(used_g), len(pk) - len(used_p), len(gk) - len(used_g))
+    return counts, pairs
+
+
+# --------------------------------------------------------------------------- running
+
+
+@dataclass
+class CaseResult:
+    name: str
+    source: str
+    counts: dict[str, Counts]
+    shown_grounded: int = 0
+    verified: int = 0
+    elements: int = 0
+    seconds: float = 0.0
+    cached_seconds: float | None = None
+    audio_minutes: float = 0.0
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    failed_chunks: int = 0
+    gold_located: int = 0
+    gold_total: int = 0
+    predictions: list[dict[str, Any]] = field(default_factory=list)
+
+
+def run_case(
+    name: str, source: str, llm: Any, ctx: EvalContext, design: str = "classify"
+) -> CaseResult:
+    from pipeline.align import verify
+    from pipeline.extract import extract
+    from pipeline.store import Store
+
+    folder = SAMPLES / name
+    gold = json.loads((folder / "gold.json").read_text(encoding="utf-8"))
+    script = json.loads((folder / "script.json").read_text(encoding="utf-8"))
+    ref_tr = gold_transcript(folder)
+    tr = ref_tr if source == "gold text" else whisper_transcript(folder, ctx.work_dir)
+    store = ctx.options.get("store")
+    if ctx.options.get("measure_cache") and store is None:
+        ctx.work_dir.mkdir(parents=True, exist_ok=True)
+        db = ctx.work_dir / f"extraction-cache-{name}-{source.replace(' ', '_')}-{design}.db"
+        db.unlink(missing_ok=True)
+        store = Store(f"sqlite:///{db}")
+    if store is not None:
+        _ensure_interview(store, tr.interview_id, script)
+    kwargs: dict[str, Any] = {"business_area": script.get("business_area", ""), "design": design}
+    roles = script.get("interviewee_roles") or []
+    if roles:
+        kwargs["default_actor"] = roles[0]
+    t0 = time.perf_counter()
+    run = extract(tr, llm, store=store, **kwargs)
+    seconds = time.perf_counter() - t0
+    cached = None
+    if ctx.options.get("measure_cache") and store is not None:
+        t1 = time.perf_counter()
+        extract(tr, llm, store=store, **kwargs)
+        cached = time.perf_counter() - t1
+    spans = locate_gold(gold, ref_tr.text, tr)
+    counts, pairs = match(run.elements, gold, spans)
+    matched = {int(n): gid for gid, n in pairs}
+    shown = [e for e in run.elements if e.grounded]
+    prompt_tokens, completion_tokens = run.tokens
+    return CaseResult(
+        name=name,
+        source=source,
+        counts=counts,
+        shown_grounded=len(shown),
+        verified=sum(all(verify(ev, tr) for ev in e.evidence) for e in shown),
+        elements=len(run.elements),
+        seconds=round(seconds, 1),
+        cached_seconds=round(cached, 2) if cached is not None else None,
+        audio_minutes=round(tr.duration / 60, 2),
+        calls=run.calls,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        failed_chunks=len(run.failed),
+        gold_located=len(spans),
+        gold_total=len(gold["elements"]) + len(gold["findings"]),
+        predictions=[
+            {
+                "kind": e.kind,
+                "finding": getattr(getattr(e, "finding", None), "value", None),
+                "summary": e.summary,
+                "grounded": e.grounded,
+                "gold": matched.get(n),
+            }
+            for n, e in enumerate(run.elements)
+        ],
+    )
+
+
+def _ensure_interview(store: Any, interview_id: str, script: dict[str, Any]) -> None:
+    """Chunk records and cache rows hang off an interview row: register the sample once."""
+    from pipeline.errors import NotFoundError
+    from pipeline.models import Interview
+
+    try:
+        store.get_interview(interview_id)
+    except NotFoundError:
+        store.add_interview(Interview(id=interview_id, title=script.get("title", interview_id)))
+
+
+def _llm(ctx: EvalContext) -> Any:
+    if "llm" not in ctx.options:
+        from pipeline.adapters.llm import chat_model
+        from pipeline.settings import load_settings
+
+        ctx.options["llm"] = chat_model(load_settings(ctx.work_dir / "workspace"))
+    return ctx.options["llm"]
+
+
+def _r(x: float | None) -> float | None:
+    return round(x, 3) if x is not None else None
+
+
+def summarise(results: list[CaseResult], label: str) -> tuple[list[Metric], dict[str, Any]]:
+    total = {k: Counts() for k in KINDS}
+    elements = Counts()
+    for r in results:
+        for k in KINDS:
+            total[k].add(r.counts[k])
+            if k != "finding":
+                elements.add(r.counts[k])
+    n = len(results)
+    metrics = [
+        Metric(f"{label}: element precision", _r(elements.precision), target=">= 0.7", n=n),
+        Metric(f"{label}: element recall", _r(elements.recall), target=">= 0.7", n=n),
+        Metric(f"{label}: element F1", _r(elements.f1), n=n),
+    ]
+    for k in KINDS:
+        metrics.append(Metric(f"{label}: {k} F1", _r(total[k].f1), n=n))
+    metrics.append(Metric(f"{label}: finding recall", _r(total["finding"].recall), n=n))
+    shown = sum(r.shown_grounded for r in results)
+    metrics.append(
+        Metric(
+            f"{label}: shown-as-grounded that verify",
+            _r(sum(r.verified for r in results) / shown) if shown else None,
+            target="= 1.0",
+            n=shown,
+        )
+    )
+    allel = sum(r.elements for r in results)
+    metrics.append(
+        Metric(f"{label}: grounding rate", _r(shown / allel) if allel else None, n=allel)
+    )
+    detail = {
+        "per_kind": {
+            k: {
+                "tp": c.tp,
+                "fp": c.fp,
+                "fn": c.fn,
+                "p": _r(c.precision),
+                "r": _r(c.recall),
+                "f1": _r(c.f1),
+            }
+            for k, c in total.items()
+        },
+    }
+    return metrics, detail
+
+
+def choose(ctx: EvalContext) -> tuple[list[str], list[str]]:
+    if names := ctx.options.get("extraction_samples"):
+        samples = list(names)
+    elif ctx.smoke:
+        samples = ["ja_smoke"]
+    else:
+        samples = ["ja_expense", "ja_order_to_revenue", "en_month_end_close"]
+    if sources := ctx.options.get("extraction_sources"):
+        return samples, list(sources)
+    return samples, (["gold text"] if ctx.smoke or ctx.quick else ["gold text", "whisper"])
+
+
+def run(ctx: EvalContext) -> Section:
+    from pipeline.prompts import load_prompt
+
+    samples, sources = choose(ctx)
+    design = ctx.options.get("extraction_design", "classify")
+    llm = _llm(ctx)
+    results = [run_case(n, s, llm, ctx, design) for s in sources for n in samples]
+    metrics: list[Metric] = []
+    details: dict[str, Any] = {
+        "cases": [
+            r.__dict__ | {"counts": {k: c.__dict__ for k, c in r.counts.items()}} for r in results
+        ]
+    }
+    for source in sources:
+        for group, names in (("dev", DEV), ("held-out", HELD_OUT), ("all", tuple(samples))):
+            rs = [r for r in results if r.source == source and r.name in names]
+            if not rs or (group != "all" and len(rs) == len(samples)):
+                continue
+            m, d = summarise(rs, f"{source}, {group}")
+            metrics += m
+            details[f"{source}/{group}"] = d
+    for r in results:
+        speed = r.seconds / r.audio_minutes if r.audio_minutes else None
+        metrics.append(
+            Metric(
+                f"{r.source}, {r.name}: seconds per audio minute",
+                _r(speed),
+                target="<= 36 (5-minute hearing in 3 minutes)",
+            )
+        )
+    return Section(
+        task="extraction/samples",
+        metrics=metrics,
+        datasets=["Shikumi sample hearings (data/samples, Apache-2.0, written by the team)"],
+        config={
+            "design": design,
+            "model": getattr(llm, "name", "?"),
+            "prompts": [load_prompt(p).id for p in ("extract_classify", "extract")],
+            "matching": f"same kind, char overlap >= {OVERLAP_MIN} of the shorter span, "
+            f"or summary similarity >= {SUMMARY_MIN}; one-to-one greedy",
+            "dev samples": list(DEV),
+        },
+        notes=[
+            "Few-shot examples and cue lists were developed on ja_expense and ja_smoke; "
+            "ja_order_to_revenue and en_month_end_close are held out.",
+        ],
+        details=details,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--samples", default="ja_expense,ja_order_to_revenue,en_month_end_close")
+    ap.add_argument("--source", default="gold text", help="'gold text', 'whisper' or 'both'")
+    ap.add_argument("--design", default="classify", choices=["classify", "single"])
+    ap.add_argument("--cache", action="store_true", help="also time a cached re-run")
+    ap.add_argument("--work-dir", type=Path, default=Path("/tmp/shikumi-eval-extraction"))
+    ap.add_argument("--json", type=Path, help="write the details here")
+    args = ap.parse_args(argv)
+    sources = ["gold text", "whisper"] if args.source == "both" else [args.source]
+    ctx = EvalContext(
+        data_dir=Path("."),
+        quick=False,
+        work_dir=args.work_dir,
+        options={
+            "extraction_samples": args.samples.split(","),
+            "extraction_sources": sources,
+            "extraction_design": args.design,
+            "measure_cache": args.cache,
+        },
+    )
+    section = run(ctx)
+    for m in section.metrics:
+        print(f"{m.name:60s} {m.value}  (n={m.n}) {m.target}")
+    for c in section.details["cases"]:
+        print(
+            f"{c['source']:9s} {c['name']:20s} {c['seconds']:6.1f}s  cached={c['cached_seconds']}"
+            f"  calls={c['calls']} tokens={c['prompt_tokens']}+{c['completion_tokens']}"
+            f"  gold located {c['gold_located']}/{c['gold_total']}"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(section.details, ensure_ascii=False, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,133 @@
+"""Speakers: two voices are told apart; a segment holding a turn change is split; labels can
+be renamed in the database of record."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.errors import ShikumiError
+from pipeline.models import Segment, Word
+from pipeline.speakers import INTERVIEWEE, INTERVIEWER, label_speakers, rename_speaker
+from tests.conftest import transcript_of
+
+SR = 16_000
+
+
+def voice(seconds: float, f0: float, seed: int) -> np.ndarray:
+    """A buzzy vowel-like sound: harmonics of f0 with a little vibrato and noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SR)) / SR
+    f = f0 * (1 + 0.03 * np.sin(2 * np.pi * 3 * t))
+    phase = 2 * np.pi * np.cumsum(f) / SR
+    x = sum(np.sin(k * phase) / k for k in range(1, 12))
+    return (0.1 * x + 0.005 * rng.standard_normal(len(t))).astype(np.float32)
+
+
+def hearing() -> tuple[np.ndarray, list[Segment], list[str]]:
+    """8 turns (interviewer low voice asks, interviewee high voice answers), 0.5 s pauses.
+    Whisper-like segments: one per turn, except turns 3+4 share one segment."""
+    parts, segs, truth, t = [], [], [], 0.0
+    texts = [
+        "手順を教えてください。",
+        "まず申請します",
+        "承認は誰ですか？",
+        "課長です",
+        "期限はありますか？",
+        "月末です",
+        "例外はありますか？",
+        "たまにあります",
+    ]
+    spans = []
+    for i, text in enumerate(texts):
+        asker = i % 2 == 0
+        dur = 2.0 if asker else 3.0
+        parts += [voice(dur, 110 if asker else 230, i), np.zeros(SR // 2, np.float32)]
+        spans.append((t, t + dur, text))
+        truth.append(INTERVIEWER if asker else INTERVIEWEE)
+        t += dur + 0.5
+    audio = np.concatenate(parts)
+
+    def words(s: float, e: float, text: str) -> list[Word]:
+        step = (e - s) / len(text)
+        return [
+            Word(start=s + k * step, end=s + (k + 1) * step, word=c, probability=0.9)
+            for k, c in enumerate(text)
+        ]
+
+    for i, (s, e, text) in enumerate(spans):
+        if i == 3:
+            continue
+        if i == 2:  # one segment across the turn change
+            s4, e4, t4 = spans[3]
+            segs.append(
+                Segment(
+                    id="x",
+                    start=s,
+                    end=e4,
+                    text=text + t4,
+                    words=words(s, e, text) + words(s4, e4, t4),
+                )
+            )
+        else:
+            segs.append(Segment(id="x", start=s, end=e, text=text, words=words(s, e, text)))
+    return audio, segs, truth
+
+
+def test_two_voices_are_told_apart_and_mixed_segments_split() -> None:
+    audio, segs, truth = hearing()
+    out = label_speakers(segs, audio)
+    assert [s.text for s in out] == [
+        "手順を教えてください。",
+        "まず申請します",
+        "承認は誰ですか？",
+        "課長です",
+        "期限はありますか？",
+        "月末です",
+        "例外はありますか？",
+        "たまにあります",
+    ]
+    assert [s.speaker for s in out] == truth
+    assert out[3].start == pytest.approx(8.5, abs=0.01)  # the answer starts where the voice does
+
+
+def test_without_audio_the_turn_heuristic_labels_questions() -> None:
+    segs = [
+        Segment(id="a", start=0, end=1, text="承認は誰がしますか？"),
+        Segment(id="b", start=1, end=2, text="課長です。"),
+    ]
+    assert [s.speaker for s in label_speakers(segs)] == [INTERVIEWER, INTERVIEWEE]
+
+
+def test_one_voice_falls_back_to_the_turn_heuristic() -> None:
+    audio = np.concatenate([voice(2.0, 150, i) for i in range(6)])
+    segs = [
+        Segment(
+            id=str(i),
+            start=2.0 * i,
+            end=2.0 * i + 1.9,
+            text="どうですか？" if i % 3 == 0 else "はい、そうです。",
+            words=[Word(start=2.0 * i, end=2.0 * i + 1.9, word="x", probability=0.9)],
+        )
+        for i in range(6)
+    ]
+    out = label_speakers(segs, audio)
+    assert [s.speaker for s in out] == [
+        INTERVIEWER if i % 3 == 0 else INTERVIEWEE for i in range(6)
+    ]
+
+
+def test_rename_speaker_in_the_store(make_workspace) -> None:
+    ws = make_workspace()
+    tr = transcript_of(["質問です？", "回答です。", "回答の続きです。"], interview_id="int_sp")
+    tr.segments[0].speaker = INTERVIEWER
+    from pipeline.models import Interview
+
+    ws.store.add_interview(Interview(id="int_sp", title="t"))
+    ws.store.save_transcript(tr)
+    assert rename_speaker(ws.store, "int_sp", INTERVIEWEE, "経理 田中") == 2
+    stored = ws.store.get_transcript("int_sp")
+    assert [s.speaker for s in stored.segments] == [INTERVIEWER, "経理 田中", "経理 田中"]
+    with pytest.raises(ShikumiError) as err:
+        rename_speaker(ws.store, "int_sp", "nobody", "x")
+    assert "経理 田中" in err.value.hint

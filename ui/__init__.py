@@ -1,0 +1,1 @@
+"""The Streamlit user interface. UI only: every action goes through ``pipeline``."""

@@ -1,0 +1,83 @@
+"""Where the app gets its workspace, starts the background worker and shows errors.
+
+Tests inject a workspace built on fakes through :data:`WORKSPACE_OVERRIDE` and replace
+:func:`start_worker` so no real model process starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import streamlit as st
+
+from pipeline import jobs
+from pipeline.errors import ShikumiError
+from pipeline.models import JobStatus
+from pipeline.settings import SETTINGS_FILE, load_settings
+from pipeline.workspace import Workspace
+
+from .i18n import t
+
+WORKSPACE_OVERRIDE: Workspace | None = None
+
+
+def _ensure_worker(ws: Workspace) -> None:
+    jobs.ensure_worker(ws.settings.workspace)
+
+
+start_worker: Callable[[Workspace], None] = _ensure_worker
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _cached_workspace(path: str, stamp: float) -> Workspace:
+    return Workspace(load_settings(path))
+
+
+def _settings_stamp(workspace: Path) -> float:
+    f = workspace / SETTINGS_FILE
+    return f.stat().st_mtime if f.exists() else 0.0
+
+
+def workspace() -> Workspace:
+    """The workspace of this app (cached; rebuilt when the settings file changes)."""
+    if WORKSPACE_OVERRIDE is not None:
+        return WORKSPACE_OVERRIDE
+    base = load_settings()
+    return _cached_workspace(str(base.workspace), _settings_stamp(base.workspace))
+
+
+def launch_worker(ws: Workspace) -> None:
+    start_worker(ws)
+
+
+def resume_jobs(ws: Workspace) -> None:
+    """Once per session: jobs queued (or left running by a dead worker) get a worker."""
+    if st.session_state.get("_resumed"):
+        return
+    st.session_state["_resumed"] = True
+    pending = ws.store.list_jobs(JobStatus.QUEUED) + ws.store.list_jobs(JobStatus.RUNNING)
+    if not pending or jobs.worker_alive(ws.settings.workspace):
+        return
+    jobs.recover_stale(ws.store)
+    launch_worker(ws)
+
+
+def reviewer_name(ws: Workspace) -> str:
+    return str(st.session_state.get("reviewer") or ws.settings.reviewer)
+
+
+def split_error(text: str) -> tuple[str, str]:
+    """A stored error string is ``message\\n→ hint`` (see ShikumiError.__str__)."""
+    message, _, hint = text.partition("\n→ ")
+    return message.strip(), hint.strip()
+
+
+def show_error(exc: ShikumiError | str) -> None:
+    if isinstance(exc, ShikumiError):
+        message, hint = exc.message, exc.hint
+    else:
+        message, hint = split_error(exc)
+    st.error(message, icon="⚠️")
+    if hint:
+        st.info(f"{t('what_to_do')}: {hint}", icon="💡")
