@@ -8,8 +8,8 @@ The flow of one question:
    (steps, condition, who decides, exception), citing rule ids after every statement;
 4. the answer is checked statement by statement before anyone sees it: citations to rules
    that were not retrieved are removed, statements without a valid citation are removed,
-   ``NO_RULE`` (the model says nothing fits) turns into the "not covered" answer, and an
-   answer with no supported statement left falls back to the closest rule as written.
+   ``NO_RULE`` (the model says nothing fits) and an answer with no supported statement left
+   both turn into the "not covered" answer.
 
 ``ask_stream`` yields each statement as soon as it is complete and has passed the check, then
 the final :class:`Answer` (which is authoritative, e.g. when the model ends up with NO_RULE).
@@ -44,14 +44,11 @@ MESSAGES = {
         "none": "承認済みのルールには、この質問に答えるものがありません。",
         "ask": "{who}に確認してください(未解決の質問として記録しました)。",
         "ask_unknown": "担当のコンサルタントに確認してください(未解決の質問として記録しました)。",
-        "uncited": "回答の根拠を確認できなかったため、最も近い承認済みルールをそのまま示します。",
     },
     "en": {
         "none": "No approved rule covers this question.",
         "ask": "Please ask {who} (recorded as an open question).",
         "ask_unknown": "Please ask your consultant (recorded as an open question).",
-        "uncited": "The answer could not be checked against its sources, so here is the closest "
-        "approved rule as written.",
     },
 }
 
@@ -276,13 +273,10 @@ class Assistant:
         warnings = checked.warnings
         answer_text, cited = checked.text, checked.cited
         if checked.claims == 0:
-            top = results[0]
-            summary = str(top.metadata.get("summary", "")) or top.text
-            lead = MESSAGES[question_language(question)]["uncited"]
-            answer_text = f"{lead}\n{summary} [{top.id}]"
-            cited = [top.id.upper()]
-            warnings.append("the answer had no supported statement; showing the closest rule")
-        elif question_language(question) == "ja" and question_language(answer_text) != "ja":
+            # nothing the model said is backed by a retrieved rule: refuse rather than guess
+            note = "the answer had no statement supported by a cited rule"
+            return self.not_covered(question, results, filters, [*warnings, note])
+        if question_language(question) == "ja" and question_language(answer_text) != "ja":
             warnings.append("the answer is not in the question's language")
         return Answer(
             question=question,

@@ -90,15 +90,13 @@ def test_citation_to_a_rule_that_was_not_retrieved_is_removed(make_workspace: An
     assert any("J0999" in w for w in ans.warnings) and any("X0042" in w for w in ans.warnings)
 
 
-def test_answer_without_any_valid_citation_falls_back_to_the_rule_as_written(
-    make_workspace: Any,
-) -> None:
+def test_answer_without_any_valid_citation_is_refused_not_shown(make_workspace: Any) -> None:
     ws = _ws(make_workspace, "社長が決めます。必ず社長です。")
     ans = ws.assistant.ask(Q_JA)
-    assert ans.covered and "社長" not in ans.text
-    assert "最も近い承認済みルール" in ans.text
-    assert len(ans.citations) == 1 and f"[{ans.citations[0].element_id}]" in ans.text
-    assert any("no supported statement" in w for w in ans.warnings)
+    assert not ans.covered and "社長" not in ans.text and not ans.citations
+    assert "ありません" in ans.text
+    assert any("no statement supported" in w for w in ans.warnings)
+    assert ws.store.list_open_questions()[0].question == Q_JA
 
 
 def test_no_rule_from_the_model_means_not_covered_and_an_open_question(
