@@ -87,7 +87,7 @@ def run(ctx: EvalContext) -> Section:
 
     assistant = Assistant(store, retriever, factory, max_tokens=160)
     _, _, rows = load_or_sharc(ctx.data_dir)
-    n = 2 if ctx.smoke else (60 if ctx.quick else 150)
+    n = 2 if ctx.smoke else (20 if ctx.quick else 150)
     sample = random.Random(SEED).sample(rows, n)
     cases, confusion = [], Counter()
     t0 = time.perf_counter()

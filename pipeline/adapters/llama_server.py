@@ -69,14 +69,17 @@ class LocalLLMServer:
             "--n_threads_batch",
             str(self.threads),
         ]
-        log = subprocess.DEVNULL
         log_path = None
+        env = {**os.environ, "PYTHONWARNINGS": "ignore"}
         if self.log_dir:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             log_path = self.log_dir / "llm-server.log"
-            log = log_path.open("ab")  # type: ignore[assignment]
-        env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-        self._proc = subprocess.Popen(cmd, stdout=log, stderr=log, env=env)
+            with log_path.open("ab") as log:  # the child keeps its own copy of the handle
+                self._proc = subprocess.Popen(cmd, stdout=log, stderr=log, env=env)
+        else:
+            self._proc = subprocess.Popen(
+                cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+            )
         atexit.register(self.stop)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
