@@ -69,26 +69,6 @@ def llm_server_pid() -> int | None:
 # --------------------------------------------------------------------------- pieces
 
 
-def sample_transcript(folder: Path) -> Any:
-    """The reference transcript of a sample hearing: one segment per turn, with its timing."""
-    from pipeline.models import Language, Segment, Transcript
-
-    turns = json.loads((folder / "turns.json").read_text(encoding="utf-8"))
-    lines = [ln for ln in (folder / "reference.txt").read_text(encoding="utf-8").splitlines()]
-    lines = [ln for ln in lines if ln.strip()]
-    script = json.loads((folder / "script.json").read_text(encoding="utf-8"))
-    segs = [
-        Segment(id=f"s{i + 1:04d}", start=t["start"], end=t["end"], speaker=t["speaker"], text=x)
-        for i, (t, x) in enumerate(zip(turns, lines, strict=False))
-    ]
-    return Transcript(
-        interview_id=folder.name,
-        language=Language(script.get("language", "ja")),
-        segments=segs,
-        duration=max((s.end for s in segs), default=0.0),
-    )
-
-
 def _llm(ctx: EvalContext) -> Any:
     if "llm" in ctx.options:
         return ctx.options["llm"]
@@ -100,6 +80,7 @@ def _llm(ctx: EvalContext) -> Any:
 
 
 def extraction_speed(ctx: EvalContext, llm: Any) -> tuple[list[Metric], dict[str, Any]]:
+    from eval.extraction import gold_transcript
     from pipeline.extract import extract
 
     names = (
@@ -110,7 +91,7 @@ def extraction_speed(ctx: EvalContext, llm: Any) -> tuple[list[Metric], dict[str
     total_s, total_min, details = 0.0, 0.0, {}
     for name in names:
         folder = SAMPLES / name
-        tr = sample_transcript(folder)
+        tr = gold_transcript(folder)
         script = json.loads((folder / "script.json").read_text(encoding="utf-8"))
         t0 = time.perf_counter()
         run = extract(tr, llm, store=None, business_area=script.get("business_area", ""))
