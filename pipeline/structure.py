@@ -37,6 +37,10 @@ _CONTINUATION = re.compile(
 )
 # an elliptical condition refers back to the rule just stated (「超えた場合は」, "above that"):
 # another row of the same judgment, not a new element
+# a Japanese clause cut off by a segment boundary: it ends on a particle or te-form, not on a
+# sentence end (Whisper often splits 「5万円を超える場合は / 部長の承認が必要です」)
+_UNFINISHED = re.compile(r"(?:は|が|を|に|と|て|って|ので|から|けど|けれど|ば|たら|なら|、|,)\s*$")
+
 _ELLIPTICAL = re.compile(
     r"^(超えた|超える|それ以外|それを超|上回|下回|未満の|以上の|以下の)|"
     r"^(otherwise|above that|below that|if (?:it's|it is) (?:over|above|under|below|more|less))",
@@ -262,6 +266,7 @@ def build_elements(
             and prev.segment.speaker == unit.segment.speaker
             and (
                 _CONTINUATION.search(summarise_head(unit.text))
+                or _UNFINISHED.search(prev.text)
                 or (
                     groups[-1][0].label == "judgment"
                     and unit.label in ("judgment", "exception")

@@ -336,3 +336,21 @@ def test_real_local_model_on_the_smoke_hearing_grounds_everything(settings: Any)
     judgments = by_kind(run.elements, Judgment)
     assert any("5万円" in j.summary for j in judgments), [e.summary for e in run.elements]
     assert by_kind(run.elements, Task)
+
+
+def test_a_rule_cut_across_two_asr_segments_becomes_one_element() -> None:
+    tr = hearing(
+        [
+            ("interviewer", "承認はどなたがされますか。"),
+            ("interviewee", "基本は課長が承認します"),
+            ("interviewee", "5万円を超える場合は"),
+            ("interviewee", "部長の承認が必要です"),
+        ]
+    )
+    labels = {"課長が承認": "task", "5万円を超える": "judgment", "部長の承認": "judgment"}
+    run = extract(tr, LabelChat(labels))
+    (judgment,) = by_kind(run.elements, Judgment)
+    assert judgment.evidence[0].quote == "5万円を超える場合は\n部長の承認が必要です"
+    assert judgment.evidence[0].segment_ids == ["s0003", "s0004"]
+    assert judgment.grounded and verify(judgment.evidence[0], tr)
+    assert [t.summary for t in by_kind(run.elements, Task)] == ["基本は課長が承認します"]
