@@ -20,9 +20,12 @@ Pairs are matched one-to-one, greedily by score. Precision / recall / F1 are mic
 hearings. Grounding: the share of predicted elements shown as grounded, and the share of those
 that ``align.verify`` confirms really point at their quote (target 100 %).
 
-Protocol: the prompt's few-shot examples and the cue lists were developed while looking at
-``ja_expense`` and ``ja_smoke`` only; ``ja_order_to_revenue`` and ``en_month_end_close`` are
-held out. The section reports both groups separately.
+Protocol: the prompt's few-shot examples and the cue lists were first developed on
+``ja_expense`` and ``ja_smoke``; in session 2 the errors on ``ja_order_to_revenue`` and
+``en_month_end_close`` were read too, so all four are now "dev" (tuning) hearings. The label
+threshold was chosen on them. ``ja_payroll``, ``en_accounts_payable`` and ``ja_general_affairs``
+were written afterwards by another engineer and are held out: nobody tuning extraction read
+them. The section reports both groups separately.
 """
 
 from __future__ import annotations
@@ -38,8 +41,10 @@ from typing import Any
 from eval.common import REPO, EvalContext, Metric, Section
 
 SAMPLES = REPO / "data" / "samples"
-DEV = ("ja_expense", "ja_smoke")
-HELD_OUT = ("ja_order_to_revenue", "en_month_end_close")
+# the hearings the prompt, the cue lists and the label threshold were developed on
+DEV = ("ja_expense", "ja_smoke", "ja_order_to_revenue", "en_month_end_close")
+# written later by someone else on the team and not read by the extraction engineer
+HELD_OUT = ("ja_payroll", "en_accounts_payable", "ja_general_affairs")
 KINDS = ("task", "judgment", "exception", "finding")
 OVERLAP_MIN = 0.3
 SUMMARY_MIN = 80.0
@@ -256,6 +261,8 @@ def run_case(
     if store is not None:
         _ensure_interview(store, tr.interview_id, script)
     kwargs: dict[str, Any] = {"business_area": script.get("business_area", ""), "design": design}
+    if "min_label_probability" in ctx.options:
+        kwargs["min_label_probability"] = ctx.options["min_label_probability"]
     roles = script.get("interviewee_roles") or []
     if roles:
         kwargs["default_actor"] = roles[0]
@@ -376,10 +383,10 @@ def choose(ctx: EvalContext) -> tuple[list[str], list[str]]:
         samples = list(names)
     elif ctx.smoke:
         samples = ["ja_smoke"]
-    elif ctx.quick:  # the held-out pair only: honest figures within the eval-quick budget
-        samples = ["ja_order_to_revenue", "en_month_end_close"]
+    elif ctx.quick:  # the held-out hearings only: honest figures within the eval-quick budget
+        samples = list(HELD_OUT)
     else:
-        samples = ["ja_expense", "ja_order_to_revenue", "en_month_end_close"]
+        samples = [*DEV, *HELD_OUT]
     if sources := ctx.options.get("extraction_sources"):
         return samples, list(sources)
     return samples, (["gold text"] if ctx.smoke or ctx.quick else ["gold text", "whisper"])
@@ -428,8 +435,8 @@ def run(ctx: EvalContext) -> Section:
             "dev samples": list(DEV),
         },
         notes=[
-            "Few-shot examples and cue lists were developed on ja_expense and ja_smoke; "
-            "ja_order_to_revenue and en_month_end_close are held out.",
+            "Few-shot examples, cue lists and the label threshold were developed on the four dev "
+            "hearings; ja_payroll, en_accounts_payable and ja_general_affairs are held out.",
         ],
         details=details,
     )
@@ -437,19 +444,37 @@ def run(ctx: EvalContext) -> Section:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--samples", default="ja_expense,ja_order_to_revenue,en_month_end_close")
+    ap.add_argument("--samples", default=",".join((*DEV, *HELD_OUT)))
     ap.add_argument("--source", default="gold text", help="'gold text', 'whisper' or 'both'")
     ap.add_argument("--design", default="classify", choices=["classify", "single"])
     ap.add_argument("--cache", action="store_true", help="also time a cached re-run")
+    ap.add_argument(
+        "--min-probability", type=float, help="label probability threshold (default: product's)"
+    )
+    ap.add_argument(
+        "--keep-cache",
+        action="store_true",
+        help="keep model answers in <work-dir>/cache.db across runs (for tuning the "
+        "deterministic stages; timings are then not meaningful)",
+    )
     ap.add_argument("--work-dir", type=Path, default=Path("/tmp/shikumi-eval-extraction"))
     ap.add_argument("--json", type=Path, help="write the details here")
     args = ap.parse_args(argv)
     sources = ["gold text", "whisper"] if args.source == "both" else [args.source]
+    options: dict[str, Any] = {}
+    if args.min_probability is not None:
+        options["min_label_probability"] = args.min_probability
+    if args.keep_cache:
+        from pipeline.store import Store
+
+        args.work_dir.mkdir(parents=True, exist_ok=True)
+        options["store"] = Store(f"sqlite:///{args.work_dir / 'cache.db'}")
     ctx = EvalContext(
         data_dir=Path("."),
         quick=False,
         work_dir=args.work_dir,
-        options={
+        options=options
+        | {
             "extraction_samples": args.samples.split(","),
             "extraction_sources": sources,
             "extraction_design": args.design,

@@ -38,50 +38,60 @@ K = FindingKind
 CUES: dict[FindingKind, re.Pattern[str]] = {
     K.JUDGMENT_WITHOUT_RULE: re.compile(
         r"その都度[^。]{0,8}(判断|決め)|ケースバイケース|なんとなく(?!続)|決まって(い)?(ない|なく|ません)|"
-        r"基準(は|が)(ない|なく|ありません)|感覚で|勘で|気分で|case[- ]by[- ]case|it depends|"
-        r"eyeball|gut feel|no (?:fixed|clear|written) (?:rule|threshold|criteria)|"
+        r"基準(は|が)(ない|なく|ありません)|感覚で|勘で|気分で|case[- ]by[- ]case|"
+        r"it depends(?! on (?:who|which))|"
+        r"eyeball|gut feel|no (?:fixed|clear|written|set) (?:rule|threshold|criteria|number|limit)|"
         r"judg(?:e)?ment call",
         re.I,
     ),
     K.PERSON_DEPENDENCY: re.compile(
         r"しか(分から|わから|知ら|でき|やれ)|[一-龥ァ-ヶー]{1,6}さん(だけ|のみ)が|"
-        r"(休み|不在|いない)(だ|の)?(と|とき)[^。]{0,6}(止ま|回らな|できな|分からな)|属人|"
+        r"(休み|不在|いない)(だ|の)?(と|とき)[^。]{0,10}(止ま|回らな|でき|分からな|決められ|進ま)|属人|"
         r"only [A-Z][a-z]+ (?:knows|understands|can)|nobody else (?:knows|can)|"
+        r"wait(?:ed)? for (?:him|her|them) to (?:come back|return)|"
         r"(?:when|if) (?:he|she|they) (?:is|are|'s) (?:off|away|on holiday|on vacation|out)",
         re.I,
     ),
     K.PRECEDENT_FOLLOWING: re.compile(
         r"前回と同じ|前回通り|前例|去年と同じ|先月と同じ|前任(者|の方)が(作|や|決め)|昔から|"
         r"like last (?:time|month|year)|same as last (?:time|month|year)|"
+        r"how it was done (?:last|before)|"
         r"(?:we've|we have|it's|it has) always (?:done|been done)|that's how it'?s always|"
         r"my predecessor|precedent",
         re.I,
     ),
     K.ORAL_ONLY_CRITERION: re.compile(
         r"口頭で|口頭の|規程に(は)?(書いて|載って)(い)?(ない|ません)|明文化(されて)?(い)?(ない|ません)|"
-        r"文書(化|に)(されて|なって)(い)?(ない|ません)|verbally|told (?:us|me) (?:once|years ago)|"
+        r"文書(化|に)(されて|なって)(い)?(ない|ません)|"
+        r"(どこにも|どこかに|文書に|マニュアルに)(も)?(書いて|載って|残って)(い)?(ない|ません)|"
+        r"(会議|口頭|朝礼)で言っ(た|ていた)だけ|verbally|told (?:us|me) (?:once|years ago)|"
+        r"said (?:it|so|that) in a meeting|"
         r"(?:never|isn't|is not|not) written (?:down|anywhere)|unwritten|word of mouth|"
-        r"not in (?:the|any) (?:policy|manual)",
+        r"not in (?:the|any|our) (?:\w+ )?(?:policy|manual|handbook)",
         re.I,
     ),
     K.APPROVAL_ROUTE_VARIES: re.compile(
         r"人によって|部署によって[^。]{0,6}(違|異な)|担当者によって|(ルート|承認者|経路)が(違|異な|バラバラ)|"
         r"depends on (?:who|which (?:reviewer|approver|manager))|"
         r"(?:some|other) (?:reviewers|approvers|managers) (?:want|ask|skip|send)|"
-        r"different (?:approvers|approval routes|routes)",
+        r"different (?:approvers|approval routes|routes)|"
+        r"(?:route|approver|approval) (?:\w+ ){0,3}(?:changes|varies|differs) (?:with|by) "
+        r"(?:the )?(?:person|reviewer|approver|manager)",
         re.I,
     ),
     K.UNNECESSARY_TASK: re.compile(
         r"誰も(見て|使って|読んで)(い)?(ない|ません)|使われて(い)?(ない|ません)|"
-        r"意味(が)?(ない|ありません)|念のため|二重(入力|チェック)|"
-        r"(nobody|no one|no-one) (?:ever )?(?:looks at|reads|uses|checks)|"
+        r"意味(が)?(ない|ありません)|念のため|二重(入力|チェック|管理)|"
+        r"(二つ|2つ|両方|別々)の[^。]{0,8}に同じ|同じ(内容|データ)を[^。]{0,8}(二回|2回|両方)|"
+        r"(nobody|no one|no-one) (?:ever )?(?:has )?(?:looks? at|looked at|reads?|uses?|used|"
+        r"checks?|checked|opens?|opened)|"
         r"never (?:looked at|used|read)|just in case|duplicate (?:entry|data entry)|"
         r"(?:don't|do not) know why we",
         re.I,
     ),
     K.ROUTINE_EXCEPTION: re.compile(
         r"毎月|毎週|毎回|毎日|いつも|しょっちゅう|日常的|every (?:month|week|time|day)|each month|"
-        r"all the time|happens (?:every|each)|always happens",
+        r"every single (?:month|week|time|day)|all the time|happens (?:every|each)|always happens",
         re.I,
     ),
 }
@@ -118,6 +128,7 @@ RECOMMENDATION: dict[FindingKind, tuple[str, str]] = {  # (ja, en)
 }
 
 _EXCEPTION_NEIGHBOURHOOD = 2  # sentences either side, same speaker, for routine_exception
+_SAME_REMARK = 2  # sentences: cues of one kind this close together are one finding
 
 
 def _label(kind: FindingKind, ja: bool) -> str:
@@ -125,19 +136,35 @@ def _label(kind: FindingKind, ja: bool) -> str:
 
 
 def _finding(
-    kind: FindingKind, unit: Unit, transcript: Transcript, ja: bool, chunk: int
+    kind: FindingKind,
+    first: Unit,
+    transcript: Transcript,
+    ja: bool,
+    chunk: int,
+    last: Unit | None = None,
 ) -> Finding:
+    """A finding quoting ``first`` (through ``last`` when one remark spans several sentences)."""
     from .structure import summarise
 
-    quote = transcript.text[unit.start : unit.end]
+    end = (last or first).end
+    quote = transcript.text[first.start : end]
     return Finding(
         interview_id=transcript.interview_id,
         summary=f"{_label(kind, ja)}: {summarise(quote)}",
         finding=kind,
-        evidence=[ground(quote, transcript, near=unit.start)],
+        evidence=[ground(quote, transcript, near=first.start)],
         recommendation=RECOMMENDATION[kind][0 if ja else 1],
         source_chunk=chunk,
     )
+
+
+def _same_remark(a: Unit, b: Unit, units: list[Unit]) -> bool:
+    """``b`` continues the remark ``a`` made: same speaker, at most two sentences later, with
+    nobody else speaking in between."""
+    if not 0 < b.index - a.index <= _SAME_REMARK:
+        return False
+    between = [u for u in units if a.index <= u.index <= b.index]
+    return all(u.segment.speaker == a.segment.speaker for u in between)
 
 
 def _near_exception(unit: Unit, units: list[Unit], elements: list[AnyElement]) -> bool:
@@ -169,6 +196,8 @@ def diagnose(
     ja = transcript.language.value == "ja"
     found: list[Finding] = []
     seen: set[tuple[FindingKind, int]] = set()
+    open_remark: dict[FindingKind, tuple[int, Unit]] = {}  # kind -> (index in found, first unit)
+    last_unit: dict[FindingKind, Unit] = {}
     for unit in done:
         if not unit.classifiable:
             continue
@@ -178,11 +207,25 @@ def diagnose(
             if kind == K.ROUTINE_EXCEPTION and not _near_exception(unit, units, elements):
                 continue
             seen.add((kind, unit.index))
+            prev = last_unit.get(kind)
+            last_unit[kind] = unit
+            if prev is not None and _same_remark(prev, unit, units):
+                n, first = open_remark[kind]
+                found[n] = _finding(kind, first, transcript, ja, first.index // chunk_size, unit)
+                continue
+            open_remark[kind] = (len(found), unit)
             found.append(_finding(kind, unit, transcript, ja, unit.index // chunk_size))
-    # a judgment the structuring step marked ABSENT is itself a finding
+    # a judgment the structuring step marked ABSENT is itself a finding, unless a cue in its
+    # sentences already said so
+    covered = [_span(f) for f in found if f.finding == K.JUDGMENT_WITHOUT_RULE]
     by_start = {u.start: u for u in units}
     for el in elements:
         if isinstance(el, Judgment) and el.criterion == CriterionStatus.ABSENT and el.evidence:
+            span = _span(el)
+            if span is not None and any(
+                c is not None and c[0] < span[1] and span[0] < c[1] for c in covered
+            ):
+                continue
             start = el.evidence[0].char_start
             hit = by_start.get(start) if start is not None else None
             if hit is not None and (K.JUDGMENT_WITHOUT_RULE, hit.index) not in seen:

@@ -6,7 +6,11 @@ The default design ("classify") is built to carry a weak local model:
    are known exactly.
 2. The model labels one unit at a time (task / judgment / exception / none) with the
    interviewer's question and the previous sentence as context. Its output is a few tokens; the
-   shared prompt prefix is reused by the server's prompt cache.
+   shared prompt prefix is reused by the server's prompt cache. Where the backend returns token
+   log-probabilities (llama.cpp, OpenAI), the label's probability is read at the label token: a
+   sentence becomes an element only when its best element label reaches
+   ``MIN_LABEL_PROBABILITY``, and the element carries that probability as ``confidence``
+   (shown in review). Without log-probabilities the model's label is taken as it is.
 3. Everything else is computed: the quote *is* the unit (so every element is grounded by
    construction), fields come from deterministic cues, findings from ``diagnose``, the flow
    from ``flow``.
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -33,7 +38,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
-from .adapters.llm import ChatModel, Message
+from .adapters.llm import ChatModel, Completion, Message
 from .align import ground
 from .errors import LLMError
 from .models import (
@@ -143,6 +148,7 @@ class Unit:
     question: str = ""  # the interviewer's last question before it
     before: str = ""  # the previous sentence of the same speaker's turn
     label: str = "none"
+    confidence: float | None = None  # the model's probability for ``label`` (None: unknown)
 
     @property
     def classifiable(self) -> bool:
@@ -267,14 +273,34 @@ def ask(
     max_tokens: int,
     reask_hint: str,
 ) -> M:
-    """One schema-constrained answer, validated; errors are sent back, at most MAX_ATTEMPTS."""
+    """One schema-constrained answer, validated and cached (see ``ask_validated``)."""
     if store is not None and (hit := store.cache_get(key)) is not None:
         return model.model_validate_json(hit)
+    value, _ = ask_validated(llm, messages, model, schema, record, max_tokens, reask_hint)
+    if store is not None:
+        store.cache_put(key, value.model_dump_json())
+    return value
+
+
+def ask_validated(
+    llm: ChatModel,
+    messages: list[Message],
+    model: type[M],
+    schema: dict[str, Any],
+    record: ChunkRecord,
+    max_tokens: int,
+    reask_hint: str,
+    top_logprobs: int = 0,
+) -> tuple[M, Completion]:
+    """A validated answer and the completion it came from; errors are sent back to the model,
+    at most MAX_ATTEMPTS times, then ChunkFailure."""
     attempts: list[str] = []
     for _ in range(MAX_ATTEMPTS):
         record.attempts += 1
         record.calls += 1
-        out = llm.complete(messages, schema=schema, max_tokens=max_tokens)
+        out = llm.complete(
+            messages, schema=schema, max_tokens=max_tokens, top_logprobs=top_logprobs
+        )
         record.prompt_tokens += out.prompt_tokens
         record.completion_tokens += out.completion_tokens
         attempts.append(out.text)
@@ -290,9 +316,7 @@ def ask(
                 },
             ]
             continue
-        if store is not None:
-            store.cache_put(key, value.model_dump_json())
-        return value
+        return value, out
     raise ChunkFailure(
         f"invalid output after {MAX_ATTEMPTS} attempts: {attempts[-1][:300]}", attempts
     )
@@ -310,8 +334,57 @@ def unit_context(unit: Unit) -> str:
     return ctx
 
 
+LABELS = ("task", "judgment", "exception", "none")
+TOP_LOGPROBS = 5
+# A sentence becomes an element only when the model gives its best element label at least
+# this probability (read from the token log-probabilities); below it, the sentence is "none".
+# Chosen by F1 on the tuning hearings (0.3-0.6 swept, eval/extraction.py --min-probability);
+# the same for every label. Higher: fewer, surer elements; lower: more recall.
+MIN_LABEL_PROBABILITY = 0.45
+
+
+class LabelAnswer(BaseModel):
+    """What is cached per sentence: the model's label and its probability per label."""
+
+    label: Literal["task", "judgment", "exception", "none"]
+    scores: dict[str, float] = Field(default_factory=dict)
+
+
+def label_scores(out: Completion) -> dict[str, float]:
+    """Each label's probability at the token where the model writes the label; {} when the
+    backend returned no log-probabilities."""
+    for alts in out.top_logprobs:
+        probs = dict.fromkeys(LABELS, 0.0)
+        for token, logprob in alts.items():
+            t = token.strip().strip('"').lower()
+            lab = next((x for x in LABELS if len(t) >= 2 and x.startswith(t)), None)
+            if lab is not None:
+                probs[lab] += math.exp(logprob)
+        total = sum(probs.values())
+        if total >= 0.5:  # this is the label position, not the key or the braces
+            return {k: round(v / total, 4) for k, v in probs.items()}
+    return {}
+
+
+def decide(
+    answer: LabelAnswer, threshold: float = MIN_LABEL_PROBABILITY
+) -> tuple[str, float | None]:
+    """The label a sentence gets, and the model's confidence in it."""
+    if not answer.scores:
+        return answer.label, None
+    best = max(LABELS[:3], key=lambda k: answer.scores.get(k, 0.0))
+    p = answer.scores.get(best, 0.0)
+    if p >= threshold:
+        return best, p
+    return "none", answer.scores.get("none", 0.0)
+
+
 def classify_chunk(
-    llm: ChatModel, store: Store | None, record: ChunkRecord, units: list[Unit]
+    llm: ChatModel,
+    store: Store | None,
+    record: ChunkRecord,
+    units: list[Unit],
+    threshold: float = MIN_LABEL_PROBABILITY,
 ) -> list[Unit]:
     prompt = load_prompt("extract_classify")
     for unit in units:
@@ -320,19 +393,25 @@ def classify_chunk(
             continue
         context = unit_context(unit)
         messages = prompt.render(context=context, sentence=unit.text)
-        key = _cache_key(llm.name, prompt.id, context + unit.text)
-        answer = ask(
-            llm,
-            messages,
-            Label,
-            LABEL_SCHEMA,
-            record,
-            store,
-            key,
-            16,
-            'Answer again with one JSON object {"label": "task"|"judgment"|"exception"|"none"}.',
-        )
-        unit.label = answer.label
+        key = _cache_key(llm.name, prompt.id + "+scores", context + unit.text)
+        if store is not None and (hit := store.cache_get(key)) is not None:
+            answer = LabelAnswer.model_validate_json(hit)
+        else:
+            value, out = ask_validated(
+                llm,
+                messages,
+                Label,
+                LABEL_SCHEMA,
+                record,
+                16,
+                'Answer again with one JSON object {"label": "task"|"judgment"|"exception"|'
+                '"none"}.',
+                top_logprobs=TOP_LOGPROBS,
+            )
+            answer = LabelAnswer(label=value.label, scores=label_scores(out))
+            if store is not None:
+                store.cache_put(key, answer.model_dump_json())
+        unit.label, unit.confidence = decide(answer, threshold)
     return units
 
 
@@ -526,6 +605,7 @@ def extract(
     progress: ProgressFn | None = None,
     design: Design = "classify",
     default_actor: str = "",
+    min_label_probability: float = MIN_LABEL_PROBABILITY,
 ) -> ExtractionRun:
     """Extract elements and findings; failed chunks are recorded, the rest is kept."""
     from .diagnose import diagnose
@@ -561,7 +641,10 @@ def extract(
         seg_ids = list(dict.fromkeys(u.segment.id for u in chunk))
         record = ChunkRecord(interview_id=iid, index=n, segment_ids=seg_ids)
         labelled = _run_chunk(
-            record, store, partial(classify_chunk, llm, store, record, chunk), records
+            record,
+            store,
+            partial(classify_chunk, llm, store, record, chunk, min_label_probability),
+            records,
         )
         if labelled is not None:
             done_units += labelled

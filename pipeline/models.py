@@ -169,6 +169,9 @@ class ElementBase(BaseModel):
     effective_date: date | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
     source_chunk: int | None = None
+    # the extraction model's probability for this element's kind (None: not known, e.g. the
+    # backend returns no log-probabilities, or the element was written by a reviewer)
+    confidence: float | None = None
 
     @property
     def grounded(self) -> bool:

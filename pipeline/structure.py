@@ -5,6 +5,14 @@ the sentence itself (grounded by construction) and the fields come from simple, 
 for Japanese and English: who (a role or person before が / "the X team"), how often (毎月,
 "every month"), which system (product names), condition and outcome (「〜場合は」「〜たら」,
 "if ..., ..."). Anything not found stays empty, which the follow-up questions then ask about.
+
+Grouping: consecutive sentences of one speaker become one element when the later one continues
+the earlier (「これは」「そのときに」, "this is"), when the earlier is a clause cut off by a segment
+boundary, or when both are judgments or both exceptions (a rule is told in several sentences:
+its other branch, who decides, "it depends"). Checks on the model's label (``relabel``): a
+count or a frequency alone (「月に2回くらいです」, "That happens twice a quarter") and a question
+the interviewee asks aloud are never elements; a "judgment" that only describes an approval
+act, with no condition, is a task.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ if TYPE_CHECKING:
 
 # a sentence starting like this elaborates the previous element instead of stating a new one
 _CONTINUATION = re.compile(
-    r"^(ただ、|でも、)?(あと、|また、|これは|それは|それも|その際|なお、)|"
+    r"^(ただ、|でも、)?(あと、|また、|これは|それは|それも|その際|そのときに?、|その時に?、|なお、)|"
     r"^(?:but\s+)?(also|this is|this was|that is|that's|that was)\b",
     re.I,
 )
@@ -68,6 +76,16 @@ _VOLUME_ONLY = re.compile(
     r"(?:day|week|month|year)(?: or so)?\.?$",
     re.I,
 )
+# "That happens maybe twice a quarter" / 「年に数回ありますね」: how often, not what is done
+_FREQUENCY_ONLY = re.compile(
+    r"^(?:それは|これは|そういうのは)?[^。、]{0,6}?(?:年|月|週|日)に(?:[0-9０-９一二三四五六七八九十]+|数)"
+    r"(?:回|件)(?:くらい|ぐらい|ほど|程度)?(?:です|あります|ありますね|ですね|かな)?$|"
+    r"^(?:that|this|it)(?: only)? happens(?: about| maybe| roughly| around)?\b[^.]{0,40}"
+    r"\b(?:times?|once|twice)\b[^.]{0,20}$",
+    re.I,
+)
+# a question the interviewee asks aloud ("What counts as small?") is not a statement of the work
+_QUESTION = re.compile(r"[?？]\s*$")
 _LEADING = re.compile(
     r"^(?:(?:はい|ええ|えーと|えっと|えー|あのー|あの|まあ|うーん|あー|そうですね|で|あと|"
     r"そのあと|それから|ただ|まず|で、まず)[、。,\s]*)+"
@@ -272,6 +290,9 @@ def build_elements(
                     and unit.label in ("judgment", "exception")
                     and _ELLIPTICAL.search(summarise_head(unit.text))
                 )
+                # a rule or an irregular case is usually told in several sentences in a row
+                # (the other branch, who decides, "it depends"): one element, not several
+                or (unit.label == groups[-1][-1].label and unit.label in ("judgment", "exception"))
             )
         ):
             groups[-1].append(unit)
@@ -284,29 +305,30 @@ def build_elements(
         quote = text[first.start : last.end]
         ev = ground(quote, transcript, near=first.start)
         turn = [u.text for u in units if u.segment.id == first.segment.id]
-        out.append(
-            make_element(
-                first.label,
-                quote,
-                ev,
-                transcript.interview_id,
-                first.index // chunk_size,
-                default_actor
-                or (
-                    first.segment.speaker
-                    if first.segment.speaker not in ("", "interviewee", "author")
-                    else ""
-                ),
-                " ".join(turn),
-            )
+        element = make_element(
+            first.label,
+            quote,
+            ev,
+            transcript.interview_id,
+            first.index // chunk_size,
+            default_actor
+            or (
+                first.segment.speaker
+                if first.segment.speaker not in ("", "interviewee", "author")
+                else ""
+            ),
+            " ".join(turn),
         )
+        known = [u.confidence for u in group if u.confidence is not None]
+        element.confidence = round(min(known), 3) if known else None
+        out.append(element)
     return out
 
 
 def relabel(label: str, text: str) -> str:
     """Deterministic checks on the model's label (documented in the module docstring)."""
     core = summarise(text)
-    if _VOLUME_ONLY.search(core):
+    if _VOLUME_ONLY.search(core) or _FREQUENCY_ONLY.search(core) or _QUESTION.search(text):
         return "none"
     if (
         label == "judgment"

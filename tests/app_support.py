@@ -50,7 +50,11 @@ class ScriptedChat(FakeChat):
         self.fail = fail
 
     def complete(
-        self, messages: list[Message], schema: dict[str, Any] | None = None, max_tokens: int = 2048
+        self,
+        messages: list[Message],
+        schema: dict[str, Any] | None = None,
+        max_tokens: int = 2048,
+        top_logprobs: int = 0,
     ) -> Completion:
         if self.fail is not None:
             raise self.fail

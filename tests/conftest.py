@@ -47,7 +47,11 @@ class FakeChat:
         raise AssertionError("FakeChat ran out of responses")
 
     def complete(
-        self, messages: list[Message], schema: dict[str, Any] | None = None, max_tokens: int = 2048
+        self,
+        messages: list[Message],
+        schema: dict[str, Any] | None = None,
+        max_tokens: int = 2048,
+        top_logprobs: int = 0,
     ) -> Completion:
         self.calls.append(messages)
         self.schemas.append(schema)

@@ -153,7 +153,9 @@ LABELS = {  # sentence start -> the label a good model would give
 class RoutingChat(FakeChat):
     """Answers by what is asked: a sentence label for extraction, or the compiled rules."""
 
-    def complete(self, messages: Any, schema: Any = None, max_tokens: int = 2048) -> Any:
+    def complete(
+        self, messages: Any, schema: Any = None, max_tokens: int = 2048, top_logprobs: int = 0
+    ) -> Any:
         last = messages[-1]["content"]
         if "executable decision logic" in messages[0]["content"]:
             self.responses = [COMPILED]

@@ -4,6 +4,7 @@ cache / failure paths run."""
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
@@ -354,3 +355,120 @@ def test_a_rule_cut_across_two_asr_segments_becomes_one_element() -> None:
     assert judgment.evidence[0].segment_ids == ["s0003", "s0004"]
     assert judgment.grounded and verify(judgment.evidence[0], tr)
     assert [t.summary for t in by_kind(run.elements, Task)] == ["基本は課長が承認します"]
+
+
+class ScoredChat(LabelChat):
+    """Like LabelChat, but also returns token log-probabilities the way llama.cpp's server and
+    OpenAI do: at the label token, the alternatives with their log-probabilities."""
+
+    def __init__(self, labels: dict[str, str], probs: dict[str, dict[str, float]]):
+        super().__init__(labels)
+        self.probs = probs
+        self.top_logprobs_asked: list[int] = []
+
+    def complete(
+        self, messages: Any, schema: Any = None, max_tokens: int = 2048, top_logprobs: int = 0
+    ) -> Any:
+        out = super().complete(messages, schema, max_tokens)
+        self.top_logprobs_asked.append(top_logprobs)
+        sentence = messages[-1]["content"].split("Sentence: ")[-1]
+        dist = next((d for k, d in self.probs.items() if k in sentence), {"none": 0.9, "task": 0.1})
+        first = {"task": "task", "judgment": "jud", "exception": "exception", "none": "none"}
+        alts = {first[k]: math.log(v) for k, v in dist.items()}
+        out.top_logprobs = [
+            {'{"': 0.0},
+            {"label": -0.01, "task": -9.0},
+            {'":': 0.0},
+            {' "': 0.0},
+            alts,
+        ]
+        return out
+
+
+def test_unsure_labels_do_not_become_elements_and_sure_ones_carry_their_confidence() -> None:
+    probs = {
+        "楽楽精算で申請": {"task": 0.9, "none": 0.1},
+        "5万円を超える": {"judgment": 0.4, "task": 0.3, "none": 0.3},  # argmax, but unsure
+        "領収書をなくした": {"exception": 0.7, "judgment": 0.2, "none": 0.1},
+        "その都度判断": {"none": 0.55, "judgment": 0.45},  # none wins, judgment reaches 0.45
+    }
+    chat = ScoredChat(LABELS, probs)
+    run = extract(hearing(), chat)
+    assert set(chat.top_logprobs_asked) == {5}
+    kinds = {e.summary: (e.kind, e.confidence) for e in run.elements if not isinstance(e, Finding)}
+    assert next(v for s, v in kinds.items() if "楽楽精算で申請" in s) == ("task", 0.9)
+    assert not any("5万円" in s for s in kinds)  # 0.4 < MIN_LABEL_PROBABILITY
+    assert kinds["いくらまで認めるかは決まっていなくて、その都度判断しています"] == (
+        "judgment",
+        0.45,
+    )
+    assert next(v for s, v in kinds.items() if "領収書をなくした" in s) == ("exception", 0.7)
+
+
+def test_label_scores_are_read_at_the_label_token_and_absent_without_logprobs() -> None:
+    from pipeline.adapters.llm import Completion
+    from pipeline.extract import LabelAnswer, decide, label_scores
+
+    out = Completion(
+        text='{"label": "judgment"}',
+        top_logprobs=[
+            {"label": 0.0, "task": -10.0},
+            {"jud": math.log(0.6), "none": math.log(0.3), "task": math.log(0.1)},
+        ],
+    )
+    scores = label_scores(out)
+    assert scores["judgment"] == pytest.approx(0.6) and scores["none"] == pytest.approx(0.3)
+    assert decide(LabelAnswer(label="judgment", scores=scores)) == ("judgment", 0.6)
+    assert decide(LabelAnswer(label="judgment", scores=scores), threshold=0.7)[0] == "none"
+    assert label_scores(Completion(text='{"label": "task"}')) == {}
+    assert decide(LabelAnswer(label="task")) == ("task", None)
+
+
+def test_one_rule_told_in_several_sentences_is_one_judgment() -> None:
+    tr = hearing(
+        [
+            ("interviewer", "値引きの扱いはどうなっていますか。"),
+            (
+                "interviewee",
+                "値引きが10%以上になる場合は、営業部長の承認が必要です。"
+                "10%未満なら、担当の判断でいいことになっています。",
+            ),
+            ("interviewer", "Who approves journal entries?"),
+            (
+                "interviewee",
+                "Any entry over $50,000 goes to the CFO. But it depends on who reviews.",
+            ),
+        ]
+    )
+    labels = {
+        "10%以上": "judgment",
+        "10%未満": "judgment",
+        "$50,000": "judgment",
+        "depends": "judgment",
+    }
+    run = extract(tr, LabelChat(labels))
+    judgments = by_kind(run.elements, Judgment)
+    assert [j.evidence[0].segment_ids for j in judgments] == [["s0002"], ["s0004"]]
+    assert judgments[0].evidence[0].quote.endswith("担当の判断でいいことになっています。")
+    assert all(j.grounded and verify(j.evidence[0], tr) for j in judgments)
+
+
+def test_a_question_asked_aloud_and_a_frequency_alone_are_not_elements() -> None:
+    tr = hearing(
+        [
+            ("interviewer", "What happens with small differences?"),
+            ("interviewee", "I write it off to miscellaneous expense. What counts as small?"),
+            ("interviewer", "How often?"),
+            ("interviewee", "That happens maybe two or three times a quarter."),
+            ("interviewer", "返品はありますか。"),
+            ("interviewee", "年に数回ありますね。"),
+        ]
+    )
+    labels = {
+        "write it off": "task",
+        "counts as small": "task",
+        "happens": "task",
+        "年に数回": "exception",
+    }
+    run = extract(tr, LabelChat(labels))
+    assert [e.summary for e in run.elements] == ["I write it off to miscellaneous expense"]

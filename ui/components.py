@@ -47,12 +47,17 @@ def speaker_label(name: str) -> str:
     return t("speaker_" + name) if name in ("interviewer", "interviewee") else name
 
 
+UNSURE_BELOW = 0.6  # the extraction model's label probability under which review is prompted
+
+
 def element_flags(el: AnyElement) -> str:
     flags = []
     if not el.grounded:
         flags.append("❗" + t("ungrounded"))
     if el.low_confidence:
         flags.append("⚠️" + t("low_confidence"))
+    if el.confidence is not None and el.confidence < UNSURE_BELOW:
+        flags.append("🤔" + t("model_unsure", p=f"{el.confidence:.0%}"))
     return " ".join(flags)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..compute import heavy
@@ -28,6 +28,9 @@ class Completion:
     text: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # per generated token, the most likely alternatives {token: log-probability}; empty when
+    # not asked for or when the backend does not return them
+    top_logprobs: list[dict[str, float]] = field(default_factory=list)
 
 
 class ChatModel(Protocol):
@@ -35,7 +38,11 @@ class ChatModel(Protocol):
     structured: str  # "json_schema" (OpenAI) or "json_object" (llama.cpp)
 
     def complete(
-        self, messages: list[Message], schema: dict[str, Any] | None = None, max_tokens: int = 2048
+        self,
+        messages: list[Message],
+        schema: dict[str, Any] | None = None,
+        max_tokens: int = 2048,
+        top_logprobs: int = 0,
     ) -> Completion: ...
 
     def stream(self, messages: list[Message], max_tokens: int = 1024) -> Iterator[str]: ...
@@ -93,11 +100,17 @@ class OpenAIChat:
         return {"type": "json_object", "schema": schema}
 
     def complete(
-        self, messages: list[Message], schema: dict[str, Any] | None = None, max_tokens: int = 2048
+        self,
+        messages: list[Message],
+        schema: dict[str, Any] | None = None,
+        max_tokens: int = 2048,
+        top_logprobs: int = 0,
     ) -> Completion:
         kwargs: dict[str, Any] = {"max_tokens": max_tokens}
         if schema is not None:
             kwargs["response_format"] = self._response_format(schema)
+        if top_logprobs:
+            kwargs |= {"logprobs": True, "top_logprobs": top_logprobs}
         try:
             with self._turn():
                 msg = self._llm.invoke(_to_langchain(messages), **kwargs)
@@ -116,6 +129,7 @@ class OpenAIChat:
             text=str(msg.content),
             prompt_tokens=int(usage.get("input_tokens", 0)),
             completion_tokens=int(usage.get("output_tokens", 0)),
+            top_logprobs=_top_logprobs(getattr(msg, "response_metadata", None) or {}),
         )
 
     def stream(self, messages: list[Message], max_tokens: int = 1024) -> Iterator[str]:
@@ -131,6 +145,20 @@ class OpenAIChat:
                 provider=self.provider,
                 cause=exc,
             ) from exc
+
+
+def _top_logprobs(metadata: dict[str, Any]) -> list[dict[str, float]]:
+    """OpenAI's ``logprobs.content[*].top_logprobs`` as one dict per token (empty if absent)."""
+    content = (metadata.get("logprobs") or {}).get("content") or []
+    out: list[dict[str, float]] = []
+    for tok in content:
+        alts = {
+            str(a.get("token", "")): float(a.get("logprob", -100.0))
+            for a in tok.get("top_logprobs") or []
+        }
+        alts.setdefault(str(tok.get("token", "")), float(tok.get("logprob", -100.0)))
+        out.append(alts)
+    return out
 
 
 _SERVER_LOCK = threading.Lock()
