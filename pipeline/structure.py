@@ -138,6 +138,33 @@ _SYSTEM_WORDS = (
     "QuickBooks",
     "Xero",
 )
+# what a task works from and what it produces: documents and data named next to a verb
+_DOC_JA = (
+    r"([一-龥ァ-ヶーA-Za-z]{0,8}(?:書|票|データ|一覧|表|明細|リスト|ファイル|伝票|報告|レポート|"
+    r"CSV|PDF|メール|注文|申請|資料|仕訳|控え))"
+)
+_OUTPUT_JA = re.compile(
+    _DOC_JA + r"を[^。、]{0,8}?(?:作成|作っ|作り|作る|作ります|出し|出す|発行|起こ|印刷|提出|送)"
+)
+_INPUT_JA = re.compile(
+    _DOC_JA + r"(?:を|と|が|の)[^。]{0,20}?(?:確認|照合|入力|取り込|取込|受け取|受領|スキャン|"
+    r"チェック|開い|届|来|見て|転記)"
+)
+_DOC_EN = (
+    r"((?:[a-z-]+ ){0,3}?(?:statements?|invoices?|orders?|reports?|receipts?|balances?|"
+    r"schedule|list|file|data|journal|analysis|notes?|requests?|forms?|spreadsheet|emails?|"
+    r"purchase orders|trial balance))\b"
+)
+_INPUT_EN = re.compile(
+    r"\b(?:download|receive|get|open|check|review|go through|reconcile|scan|match|compare|"
+    r"read|pull)s?\s+(?:the |our |all |every |each |their |a |an )?" + _DOC_EN,
+    re.I,
+)
+_OUTPUT_EN = re.compile(
+    r"\b(?:prepare|create|issue|send|post|produce|print|generate|export|file|write|book)s?\s+"
+    r"(?:the |our |a |an |all )?" + _DOC_EN,
+    re.I,
+)
 _CONDITION_JA = re.compile(
     r"^(.{2,60}?(?:場合は|場合、|場合|ときは|時は|ときに|なら|たら|れば))、?(.+)$"
 )
@@ -185,6 +212,23 @@ def _systems(text: str) -> list[str]:
     return [w for w in _SYSTEM_WORDS if w.lower() in low]
 
 
+def _inputs_outputs(text: str) -> tuple[list[str], list[str]]:
+    """Documents or data the sentence says a step works from / produces (may be empty)."""
+
+    def found(pattern: re.Pattern[str]) -> list[str]:
+        out: list[str] = []
+        for m in pattern.finditer(text):
+            name = m.group(1).strip()
+            name = re.sub(r"^(?:the|our|a|an|all|every|each)\s+", "", name, flags=re.I)
+            if len(name) >= 2 and name not in out:
+                out.append(name)
+        return out
+
+    outputs = found(_OUTPUT_JA) + found(_OUTPUT_EN)
+    inputs = [x for x in found(_INPUT_JA) + found(_INPUT_EN) if x not in outputs]
+    return inputs, outputs
+
+
 def _frequency(text: str) -> str:
     m = _FREQ.search(text)
     return m.group(1) if m else ""
@@ -227,9 +271,12 @@ def make_element(
         "source_chunk": chunk,
     }
     if label == "task":
+        inputs, outputs = _inputs_outputs(text)
         return Task(
             action=summary,
             actor=_actor(text) or actor,
+            inputs=inputs,
+            outputs=outputs,
             systems=_systems(text),
             frequency=_frequency(text),
             **common,  # type: ignore[arg-type]

@@ -472,3 +472,22 @@ def test_a_question_asked_aloud_and_a_frequency_alone_are_not_elements() -> None
     }
     run = extract(tr, LabelChat(labels))
     assert [e.summary for e in run.elements] == ["I write it off to miscellaneous expense"]
+
+
+def test_tasks_name_the_documents_they_work_from_and_produce() -> None:
+    tr = hearing(
+        [
+            ("interviewer", "月末は何をしますか。"),
+            ("interviewee", "SAPから請求書を出して、お客様に郵送します。"),
+            ("interviewee", "お客様から検収書が届いたら、SAPで売上を計上します。"),
+            ("interviewer", "And then?"),
+            ("interviewee", "I download the bank statements and prepare a flux analysis."),
+        ]
+    )
+    labels = {"請求書を出して": "task", "検収書が届いたら": "task", "download": "task"}
+    tasks = by_kind(extract(tr, LabelChat(labels)).elements, Task)
+    assert [(t.inputs, t.outputs) for t in tasks] == [
+        ([], ["請求書"]),
+        (["検収書"], []),
+        (["bank statements"], ["flux analysis"]),
+    ]

@@ -104,3 +104,45 @@ def test_unreachable_endpoint_is_an_llm_error() -> None:
     llm = OpenAIChat("m", "http://127.0.0.1:9/v1", "k", structured="json_object", timeout=2)
     with pytest.raises(LLMError, match="failed"):
         llm.complete([{"role": "user", "content": "q"}])
+
+
+def test_cheaper_logprob_shims_give_the_library_s_exact_top_alternatives() -> None:
+    """The embedded server's shims (pipeline/adapters/llama_entry.py) against llama_cpp's own
+    computation, on the code pattern llama_cpp.llama uses for top_logprobs. In a child process:
+    importing llama_cpp leaks file handles, which this suite treats as errors."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = """
+import types
+import numpy as np
+from llama_cpp.llama import Llama
+from pipeline.adapters.llama_entry import patch
+
+scores = np.random.default_rng(0).normal(size=(40, 5000)).astype(np.single)
+
+def library_top(module_zip, to_logprobs, offset, k):
+    out = []
+    for row in to_logprobs(scores)[offset:]:
+        ranked = sorted(module_zip(row, range(len(row))), reverse=True)
+        out.append([(round(float(v), 5), i) for v, i in ranked[:k]])
+    return out
+
+expected = library_top(zip, Llama.logits_to_logprobs, 34, 5)
+fake = types.SimpleNamespace(
+    Llama=type("Llama", (), {"logits_to_logprobs": Llama.logits_to_logprobs})
+)
+patch(fake)
+assert library_top(fake.zip, fake.Llama.logits_to_logprobs, 34, 5) == expected
+row = scores[0]
+assert np.allclose(fake.Llama.logits_to_logprobs(row), Llama.logits_to_logprobs(row))
+assert list(fake.zip([1, 2], "ab")) == [(1, "a"), (2, "b")]
+print("same")
+"""
+    repo = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "same"

@@ -52,8 +52,7 @@ class LocalLLMServer:
         self.port = _free_port()
         cmd = [
             sys.executable,
-            "-m",
-            "llama_cpp.server",
+            str(Path(__file__).with_name("llama_entry.py")),  # llama_cpp.server, cheaper logprobs
             "--model",
             str(self.gguf),
             "--model_alias",
