@@ -596,6 +596,32 @@ def _run_chunk(
     return result
 
 
+def _in_parallel(
+    work: Callable[[int], R],
+    items: list[int],
+    concurrency: int,
+    progress: ProgressFn | None,
+    total: int,
+) -> list[R]:
+    """``work`` on each item, ``concurrency`` at a time; results in the items' order."""
+    if concurrency <= 1 or len(items) <= 1:
+        out = []
+        for item in items:
+            out.append(work(item))
+            if progress:
+                progress(item + 1, total)
+        return out
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        futures = {pool.submit(work, item): item for item in items}
+        for done, future in enumerate(as_completed(futures), start=1):
+            future.result()
+            if progress:
+                progress(total - len(items) + done, total)
+        return [f.result() for f in futures]
+
+
 def extract(
     transcript: Transcript,
     llm: ChatModel,
@@ -606,8 +632,12 @@ def extract(
     design: Design = "classify",
     default_actor: str = "",
     min_label_probability: float = MIN_LABEL_PROBABILITY,
+    concurrency: int = 1,
 ) -> ExtractionRun:
-    """Extract elements and findings; failed chunks are recorded, the rest is kept."""
+    """Extract elements and findings; failed chunks are recorded, the rest is kept.
+
+    ``concurrency``: chunks labelled at the same time (a remote API gains from several; the
+    embedded server on a laptop has one slot, so 1)."""
     from .diagnose import diagnose
     from .structure import build_elements
 
@@ -634,22 +664,23 @@ def extract(
 
     units = split_units(transcript)
     chunks = chunk_units(units)
-    done_units: list[Unit] = []
-    for n, chunk in enumerate(chunks):
-        if only_chunks is not None and n not in only_chunks:
-            continue
-        seg_ids = list(dict.fromkeys(u.segment.id for u in chunk))
+
+    def label_chunk(n: int) -> list[Unit] | None:
+        seg_ids = list(dict.fromkeys(u.segment.id for u in chunks[n]))
         record = ChunkRecord(interview_id=iid, index=n, segment_ids=seg_ids)
-        labelled = _run_chunk(
+        return _run_chunk(
             record,
             store,
-            partial(classify_chunk, llm, store, record, chunk, min_label_probability),
+            partial(classify_chunk, llm, store, record, chunks[n], min_label_probability),
             records,
         )
+
+    todo = [n for n in range(len(chunks)) if only_chunks is None or n in only_chunks]
+    done_units: list[Unit] = []
+    for labelled in _in_parallel(label_chunk, todo, concurrency, progress, len(chunks)):
         if labelled is not None:
             done_units += labelled
-        if progress:
-            progress(n + 1, len(chunks))
+    records.sort(key=lambda r: r.index)
     elements = build_elements(units, done_units, transcript, default_actor, UNITS_PER_CHUNK)
     elements += diagnose(units, done_units, elements, transcript)
     return ExtractionRun(merge_duplicates(elements), records, design, units)

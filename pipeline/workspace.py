@@ -31,7 +31,7 @@ from .models import (
 )
 from .retrieve import Retriever
 from .review import Reviewer
-from .settings import Settings
+from .settings import EMBEDDED, Settings
 from .store import Store
 from .transcribe import transcribe_file
 
@@ -157,6 +157,7 @@ class Workspace:
                     f"transcribing {done / 60:.1f}/{total / 60:.1f} min", done / max(total, 1e-9)
                 ),
                 hotwords=self.settings.whisper_hotwords,
+                prompt=self.settings.whisper_prompt,
                 correct=self.settings.glossary_correction,
                 checkpoint=checkpoint,
             )
@@ -204,6 +205,8 @@ class Workspace:
                     f"extracting chunk {done}/{total}", done / max(total, 1)
                 ),
                 default_actor=interview.interviewee_roles[0] if interview.interviewee_roles else "",
+                concurrency=self.settings.llm_concurrency
+                or (1 if self.settings.resolved_llm_provider == EMBEDDED else 4),
             )
         except ShikumiError as exc:
             self.store.set_interview_status(interview_id, InterviewStatus.FAILED, str(exc))

@@ -491,3 +491,39 @@ def test_tasks_name_the_documents_they_work_from_and_produce() -> None:
         (["検収書"], []),
         (["bank statements"], ["flux analysis"]),
     ]
+
+
+def test_chunks_run_concurrently_when_asked_and_give_the_same_result() -> None:
+    import threading
+    import time
+
+    class SlowChat(LabelChat):
+        def __init__(self) -> None:
+            super().__init__(LABELS)
+            self.active = 0
+            self.most = 0
+            self.lock = threading.Lock()
+
+        def complete(
+            self, messages: Any, schema: Any = None, max_tokens: int = 2048, top_logprobs: int = 0
+        ) -> Any:
+            with self.lock:
+                self.active += 1
+                self.most = max(self.most, self.active)
+            time.sleep(0.02)
+            try:
+                with self.lock:
+                    return super().complete(messages, schema, max_tokens)
+            finally:
+                with self.lock:
+                    self.active -= 1
+
+    long = hearing(HEARING * 6)  # 42 segments -> several chunks
+    one, four = SlowChat(), SlowChat()
+    seen: list[tuple[int, int]] = []
+    a = extract(long, one)
+    b = extract(long, four, concurrency=4, progress=lambda d, t: seen.append((d, t)))
+    assert one.most == 1 and four.most > 1
+    assert [e.summary for e in a.elements] == [e.summary for e in b.elements]
+    assert [c.index for c in b.chunks] == sorted(c.index for c in b.chunks)
+    assert seen[-1][0] == seen[-1][1] == len(b.chunks)
