@@ -76,6 +76,14 @@ _VOLUME_ONLY = re.compile(
     r"(?:day|week|month|year)(?: or so)?\.?$",
     re.I,
 )
+# an interviewer's question about an irregular case: what is done then is exception handling
+_IRREGULAR_QUESTION = re.compile(
+    r"(場合|とき|時)(は|に|って)?[^。？?]{0,12}(どう|何を|どのように)|"
+    r"(遅れ|なくし|無くし|失くし|間違|違って|足りな|漏れ|過ぎて|届かな|合わな)[^。？?]{0,16}"
+    r"(どう|ことは|場合)|"
+    r"\bwhat (?:happens|do you do) (?:when|if)\b|\bwhat if\b|\bhow do you handle\b",
+    re.I,
+)
 # "That happens maybe twice a quarter" / 「年に数回ありますね」: how often, not what is done
 _FREQUENCY_ONLY = re.compile(
     r"^(?:それは|これは|そういうのは)?[^。、]{0,6}?(?:年|月|週|日)に(?:[0-9０-９一二三四五六七八九十]+|数)"
@@ -325,6 +333,14 @@ def build_elements(
         if unit.label == "none":
             continue
         prev = groups[-1][-1] if groups else None
+        if (
+            unit.label == "task"
+            and _IRREGULAR_QUESTION.search(unit.question)
+            and not any(g[-1].question == unit.question for g in groups[-1:])
+        ):
+            # the first step told in answer to "what if ... goes wrong?" is how the exception
+            # is handled
+            unit.label = "exception"
         if (
             prev is not None
             and prev.index == unit.index - 1

@@ -527,3 +527,28 @@ def test_chunks_run_concurrently_when_asked_and_give_the_same_result() -> None:
     assert [e.summary for e in a.elements] == [e.summary for e in b.elements]
     assert [c.index for c in b.chunks] == sorted(c.index for c in b.chunks)
     assert seen[-1][0] == seen[-1][1] == len(b.chunks)
+
+
+def test_the_step_answering_a_what_if_question_is_the_exception_handling() -> None:
+    tr = hearing(
+        [
+            ("interviewer", "注文書の内容が見積もりと違っていた場合は、どうされますか。"),
+            (
+                "interviewee",
+                "営業担当に確認して、注文書を出し直してもらいます。そのあと再入力します。",
+            ),
+            ("interviewer", "What do you do when an invoice arrives after the close?"),
+            ("interviewee", "We post it in the next period."),
+            ("interviewer", "出荷はどうしていますか。"),
+            ("interviewee", "倉庫にメールで出荷指示を送ります。"),
+        ]
+    )
+    labels = {"出し直して": "task", "再入力": "task", "post it": "task", "出荷指示": "task"}
+    run = extract(tr, LabelChat(labels))
+    kinds = [(e.kind, e.summary[:8]) for e in run.elements]
+    assert kinds == [
+        ("exception", "営業担当に確認し"),
+        ("task", "再入力します"),
+        ("exception", "We post "),
+        ("task", "倉庫にメールで出"),
+    ]
