@@ -552,3 +552,27 @@ def test_the_step_answering_a_what_if_question_is_the_exception_handling() -> No
         ("exception", "We post "),
         ("task", "倉庫にメールで出"),
     ]
+
+
+def test_a_sentence_with_a_before_context_is_looked_at_twice_and_the_views_averaged() -> None:
+    class TwoViews(ScoredChat):
+        def complete(
+            self, messages: Any, schema: Any = None, max_tokens: int = 2048, top_logprobs: int = 0
+        ) -> Any:
+            with_before = "Before: " in messages[-1]["content"]
+            self.probs = {
+                "二文目": {"judgment": 0.7, "none": 0.3}
+                if with_before
+                else {"judgment": 0.1, "none": 0.9}
+            }
+            return super().complete(messages, schema, max_tokens, top_logprobs)
+
+    tr = hearing(
+        [("interviewer", "承認は？"), ("interviewee", "一文目です。二文目は部長の承認です。")]
+    )
+    chat = TwoViews({"二文目": "judgment"}, {})
+    run = extract(tr, chat)
+    asked = [m[-1]["content"] for m in chat.calls]
+    assert sum("二文目" in a for a in asked) == 2  # with and without "Before:"
+    # alone, the view with "Before:" (0.7) would make a judgment; averaged (0.4) it is unsure
+    assert not [e for e in run.elements if e.kind == "judgment"]
