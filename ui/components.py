@@ -50,6 +50,12 @@ def speaker_label(name: str) -> str:
 UNSURE_BELOW = 0.6  # the extraction model's label probability under which review is prompted
 
 
+def needs_attention(el: AnyElement) -> bool:
+    """Ungrounded, resting on a low-confidence segment, or of a kind the model was unsure of."""
+    unsure = el.confidence is not None and el.confidence < UNSURE_BELOW
+    return not el.grounded or el.low_confidence or unsure
+
+
 def element_flags(el: AnyElement) -> str:
     flags = []
     if not el.grounded:

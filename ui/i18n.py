@@ -58,7 +58,7 @@ JA: dict[str, str] = {
     "no_elements": "抽出された要素はまだありません。ヒアリングの処理が終わるとここに表示されます。",
     "filter_kind": "種類", "filter_status": "状態", "all_interviews": "すべてのヒアリング",
     "filter_attention": "要注意のみ", "filter_attention_help": "根拠が文字起こしに見つからない、"
-    "または確信度の低い部分に基づく要素", "filter_text": "キーワード",
+    "確信度の低い部分に基づく、またはAI分類の確信度が低い要素", "filter_text": "キーワード",
     "kind_task": "作業", "kind_judgment": "判断", "kind_exception": "例外", "kind_finding": "指摘",
     "status_draft": "下書き", "status_approved": "承認済み", "status_rejected": "却下",
     "status_retired": "廃止", "shown": "表示中", "needs_attention": "要注意", "interviews": "ヒアリング数",
@@ -178,8 +178,8 @@ EN: dict[str, str] = {
     "no_elements": "No extracted elements yet. They appear here when a hearing is processed.",
     "filter_kind": "Kind", "filter_status": "Status", "all_interviews": "All hearings",
     "filter_attention": "Needs attention only",
-    "filter_attention_help": "Elements whose quote was not found in the transcript or lies in a "
-    "low-confidence segment", "filter_text": "Keyword",
+    "filter_attention_help": "Elements whose quote was not found in the transcript, lies in a "
+    "low-confidence segment, or whose kind the model was unsure of", "filter_text": "Keyword",
     "kind_task": "Tasks", "kind_judgment": "Judgments", "kind_exception": "Exceptions",
     "kind_finding": "Findings",
     "status_draft": "draft", "status_approved": "approved", "status_rejected": "rejected",

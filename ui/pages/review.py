@@ -18,6 +18,7 @@ from ui.components import (
     element_flags,
     element_label,
     evidence_block,
+    needs_attention,
 )
 from ui.editing import edit_form, forget_widgets, mark_opened
 from ui.i18n import t
@@ -64,13 +65,13 @@ def keep(el: AnyElement) -> bool:
         return False
     if interview_id and el.interview_id != interview_id:
         return False
-    if attention and el.grounded and not el.low_confidence:
+    if attention and not needs_attention(el):
         return False
     return not text or text.lower() in el.model_dump_json().lower()
 
 
 shown = [e for e in elements if keep(e)]
-attention_n = sum(1 for e in elements if not e.grounded or e.low_confidence)
+attention_n = sum(1 for e in elements if needs_attention(e))
 m = st.columns(5)
 m[0].metric(t("shown"), len(shown))
 m[1].metric(t("status_draft"), sum(e.status == ReviewStatus.DRAFT for e in elements))
