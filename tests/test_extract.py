@@ -571,7 +571,7 @@ def test_a_sentence_with_a_before_context_is_looked_at_twice_and_the_views_avera
         [("interviewer", "承認は？"), ("interviewee", "一文目です。二文目は部長の承認です。")]
     )
     chat = TwoViews({"二文目": "judgment"}, {})
-    run = extract(tr, chat)
+    run = extract(tr, chat, views=2)
     asked = [m[-1]["content"] for m in chat.calls]
     assert sum("二文目" in a for a in asked) == 2  # with and without "Before:"
     # alone, the view with "Before:" (0.7) would make a judgment; averaged (0.4) it is unsure
