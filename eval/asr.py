@@ -1,14 +1,17 @@
 """Transcription accuracy: CER (Japanese) / WER (English), with and without the vocabulary.
 
-Cases: the sample hearings (``data/samples/*/audio.ogg`` + ``reference.txt``) and the speech
-clips in the external eval data (``<data_dir>/speech``: FLEURS ja/en, earnings calls; read in
-place, never copied). Configurations, all with the packaged Whisper base model (int8, 2 threads):
+Cases: the sample hearings (``data/samples/*/audio.ogg`` + ``reference.txt``; the project
+glossary is the ``"glossary"`` list of ``script.json`` when there is one) and the speech clips
+in the external eval data (``<data_dir>/speech``: FLEURS ja/en, earnings calls; read in place,
+never copied). Configurations, all with the packaged Whisper base model (int8, 2 threads) and
+the product's decoding (batched, beam 5, VAD, word timestamps):
 
-- ``raw``: Whisper base, no vocabulary features;
-- ``correct``: raw + the glossary correction pass (what the product runs by default);
-- ``hotwords``: the glossary as faster-whisper ``hotwords`` (off by default: it made Whisper
-  skip whole passages on a sample hearing);
-- ``hotwords+correct``: both.
+- ``raw``: no vocabulary features;
+- ``correct``: raw + the glossary correction pass: what the product runs by default;
+- ``prompt``: the glossary (defaults + project terms) as Whisper's initial prompt
+  (``whisper_prompt``, off by default: it made Whisper drop passages of a hearing);
+- ``prompt+correct``: both;
+- ``sequential`` (full mode only): raw with the earlier sequential decoding (batch off).
 
 Normalisation before scoring: NFKC (full-width -> half-width), lower case, punctuation and
 spaces removed, kanji numerals -> digits (二十 -> 20), so that only the words count.
@@ -77,12 +80,18 @@ def error_rate(hyp: str, ref: str, language: str) -> tuple[int, int]:
 # --------------------------------------------------------------------------- cases
 
 
+SMOKE = ["ja_smoke"]
+QUICK = ["ja_smoke", "ja_expense", "ja_order_to_revenue", "en_month_end_close"]
+
+
 def cases(data_dir: Path, quick: bool = False, smoke: bool = False) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    names = ["ja_smoke"] if smoke else ["ja_smoke", "ja_expense", "ja_order_to_revenue"]
-    names += [] if smoke else ["en_month_end_close"]
+    every = sorted(p.parent.name for p in SAMPLES.glob("*/script.json"))
+    names = SMOKE if smoke else QUICK if quick else every
     for name in names:
         folder = SAMPLES / name
+        if not (folder / "audio.ogg").exists() or not (folder / "reference.txt").exists():
+            continue
         script = json.loads((folder / "script.json").read_text("utf-8"))
         out.append(
             {
@@ -90,6 +99,7 @@ def cases(data_dir: Path, quick: bool = False, smoke: bool = False) -> list[dict
                 "audio": folder / "audio.ogg",
                 "reference": (folder / "reference.txt").read_text("utf-8"),
                 "language": script["language"],
+                "glossary": list(script.get("glossary", [])),
                 "turns": json.loads((folder / "turns.json").read_text("utf-8")),
                 "sample": True,
             }
@@ -116,6 +126,7 @@ def _clip(name: str, audio: Path, language: str) -> dict[str, Any]:
         "audio": audio,
         "reference": audio.with_suffix(".txt").read_text("utf-8"),
         "language": language,
+        "glossary": [],
         "turns": None,
         "sample": False,
     }
@@ -136,31 +147,40 @@ def speaker_accuracy(segments: list[Any], turns: list[dict[str, Any]]) -> float:
     return right / total if total else 0.0
 
 
-def _transcribe(stt: Any, case: dict[str, Any], hotwords: bool, correct: bool) -> dict[str, Any]:
+def _transcribe(stt: Any, case: dict[str, Any], prompt: bool) -> dict[str, Any]:
     from pipeline.glossary import Glossary
     from pipeline.transcribe import transcribe_file
 
-    glossary = Glossary.build(case["language"]) if (hotwords or correct) else None
     t0 = time.monotonic()
     tr = transcribe_file(
         Path(case["audio"]),
         case["name"],
         stt,
         language=case["language"],
-        vocabulary=glossary,
-        hotwords=hotwords,
-        correct=correct,
+        vocabulary=Glossary.build(case["language"], case["glossary"]),
+        prompt=prompt,
+        correct=False,
     )
-    seconds = time.monotonic() - t0
-    return {"transcript": tr, "seconds": seconds}
+    return {"transcript": tr, "seconds": time.monotonic() - t0}
 
 
+def _corrected(tr: Any, case: dict[str, Any]) -> str:
+    """The correction pass over a finished transcript (as ``transcribe_file`` runs it)."""
+    from pipeline.glossary import Glossary
+
+    g = Glossary.build(case["language"], case["glossary"])
+    return "\n".join(g.correct_all([s.text for s in tr.segments]))
+
+
+# name -> (Whisper run it needs, correction pass on top)
 CONFIGS = {
-    "raw": (False, False),
-    "correct": (False, True),
-    "hotwords": (True, False),
-    "hotwords+correct": (True, True),
+    "raw": ("raw", False),
+    "correct": ("raw", True),
+    "prompt": ("prompt", False),
+    "prompt+correct": ("prompt", True),
+    "sequential": ("sequential", False),
 }
+DEFAULT = "correct"  # the product default (whisper_prompt off: see docs/benchmarks.md)
 
 
 def run(ctx: EvalContext) -> Section:
@@ -169,38 +189,36 @@ def run(ctx: EvalContext) -> Section:
 
     settings = load_settings(ctx.work_dir / "ws")
     stt = speech_to_text(settings)
-    # quick/smoke: only what the product runs by default (hotword variants re-run Whisper)
-    configs = ["raw", "correct"] if (ctx.smoke or ctx.quick) else list(CONFIGS)
+    short = list(dict.fromkeys(["raw", "correct", DEFAULT]))  # quick/smoke: the default only
+    configs = short if (ctx.smoke or ctx.quick) else list(CONFIGS)
     results: dict[str, dict[str, Any]] = {c: {} for c in configs}
     details: dict[str, Any] = {}
-    audio_s = {"raw": 0.0}
-    compute_s = {"raw": 0.0}
+    audio_s = compute_s = 0.0
     speaker: dict[str, float] = {}
     for case in cases(ctx.data_dir, ctx.quick, ctx.smoke):
         lang = case["language"]
+        runs: dict[str, Any] = {}
         for cfg in configs:
-            if cfg == "correct":  # correction only: reuse the raw transcript
-                from pipeline.glossary import Glossary
-
-                raw_tr = results["raw"][case["name"]]["transcript"]
-                g = Glossary.build(lang)
-                ctx_ok = g.in_context([s.text for s in raw_tr.segments])
-                text = "\n".join(g.correct(s.text, ctx_ok)[0] for s in raw_tr.segments)
-                res: dict[str, Any] = {"text": text}
-            else:
-                out = _transcribe(stt, case, *CONFIGS[cfg])
-                tr = out["transcript"]
-                res = {"text": tr.text, "transcript": tr, "seconds": out["seconds"]}
-                if cfg == "raw":
-                    audio_s["raw"] += tr.duration
-                    compute_s["raw"] += out["seconds"]
-                if cfg == "raw" and case["turns"]:
+            which, correct = CONFIGS[cfg]
+            if which not in runs:
+                if which == "sequential":
+                    seq = load_settings(ctx.work_dir / "ws", whisper_batch_size=0)
+                    runs[which] = _transcribe(speech_to_text(seq), case, prompt=False)
+                else:
+                    runs[which] = _transcribe(stt, case, prompt=which == "prompt")
+            tr = runs[which]["transcript"]
+            if cfg == DEFAULT:
+                audio_s += tr.duration
+                compute_s += runs[which]["seconds"]
+                if case["turns"]:
                     speaker[case["name"]] = speaker_accuracy(tr.segments, case["turns"])
-            res["edits"], res["n"] = error_rate(res["text"], case["reference"], lang)
+            text = _corrected(tr, case) if correct else tr.text
+            res: dict[str, Any] = {"text": text}
+            res["edits"], res["n"] = error_rate(text, case["reference"], lang)
             results[cfg][case["name"]] = res
             details.setdefault(case["name"], {})[cfg] = {
                 "rate": round(res["edits"] / max(res["n"], 1), 4),
-                "text": res["text"],
+                "text": text,
             }
 
     def pooled(cfg: str, lang: str, sample: bool | None) -> tuple[float | None, int]:
@@ -224,18 +242,18 @@ def run(ctx: EvalContext) -> Section:
                     continue
                 val, _ = pooled(cfg, lang, sample)
                 target = ""
-                if cfg == "correct" and lang == "ja" and sample:
+                if cfg == DEFAULT and lang == "ja" and sample:
                     target = f"<= {0.7 * base:.3f} (30% below raw)"
-                elif cfg == "correct" and lang == "en":
+                elif cfg == DEFAULT and lang == "en":
                     target = f"<= {base:.3f} (not worse)"
                 metrics.append(
                     Metric(
                         f"{unit} {lang} {where} ({cfg})", val, base, "raw Whisper base", target, k
                     )
                 )
-    if compute_s["raw"]:
+    if compute_s:
         metrics.append(
-            Metric("RTF (raw, short clips)", compute_s["raw"] / audio_s["raw"], target="<= 0.15")
+            Metric(f"RTF ({DEFAULT}, short clips)", compute_s / audio_s, target="<= 0.15")
         )
     for name, acc in speaker.items():
         metrics.append(Metric(f"speaker accuracy {name}", acc, n=1))
@@ -251,6 +269,8 @@ def run(ctx: EvalContext) -> Section:
             "model": settings.whisper_model,
             "compute_type": settings.whisper_compute_type,
             "threads": settings.whisper_threads,
+            "batch_size": settings.whisper_batch_size,
+            "default": DEFAULT,
         },
         notes=[
             "CER/WER pooled over cases (total edits / total reference length).",

@@ -21,7 +21,7 @@ SUPPORTED = {".wav", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".flac", ".mp4", "
 MAX_BYTES = 2 * 1024**3  # 2 GiB
 MAX_SECONDS = 6 * 3600
 MIN_SECONDS = 1.0
-SILENCE_RMS = 1e-3  # about -60 dBFS
+SILENCE_RMS = 3e-4  # about -70 dBFS (quiet FLEURS recordings peak near -60 dBFS)
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ def decode(path: Path, max_seconds: float | None = None) -> np.ndarray:
 
 
 def check_speech(audio: np.ndarray, name: str = "the recording") -> None:
-    """Reject audio that is too short or silent (loudest second below about -60 dBFS)."""
+    """Reject audio that is too short or silent (loudest second below about -70 dBFS)."""
     seconds = len(audio) / SAMPLE_RATE
     if seconds < MIN_SECONDS:
         raise AudioError(
@@ -190,7 +190,7 @@ def check_speech(audio: np.ndarray, name: str = "the recording") -> None:
         )
     if loudest_rms(audio) < SILENCE_RMS:
         raise AudioError(
-            f"'{name}' is silent ({seconds:.0f} s with no sound above -60 dBFS).",
+            f"'{name}' is silent ({seconds:.0f} s with no sound above -70 dBFS).",
             "Check that the microphone was on and that the right track was exported, "
             "then upload again. The original has been kept.",
         )

@@ -8,9 +8,12 @@ Two levers, both measured in ``eval/asr.py`` (figures in docs/benchmarks.md):
    it *sounds* the same (its characters' dictionary readings spell the term's reading) and is
    not itself a word (``証合``, ``家庁``, ``感情課目`` are not words; ``商人`` and ``生産`` are).
    Real words are only replaced through explicit confusion pairs (``商人=承認``), and only in a
-   transcript that already contains glossary terms (a business hearing). Correct text is not
-   touched: a glossary term already spelled right, a dictionary word, or a span that would cut a
-   compound word in two is left alone.
+   transcript that already contains glossary terms (a business hearing), or when the word is an
+   exact homophone (same dictionary reading, all kanji) of a glossary term that the same
+   transcript also spells correctly elsewhere (形状 -> 計上 once 計上 was heard right: the
+   hearing is about that term). Correct text is not touched: a glossary term already spelled
+   right, any other dictionary word, or a span that would cut a compound word in two is left
+   alone.
 
 Readings come from the Sudachi core dictionary (already used for keyword search).
 """
@@ -69,6 +72,7 @@ DEFAULT_CONFUSIONS_JA: dict[str, str] = {"商人": "承認", "決策": "決裁"}
 _KANJI = re.compile(r"[\u3400-\u9fff\u3005]")
 _HIRA = re.compile(r"[\u3041-\u3096]")
 _KATA = re.compile(r"[\u30a1-\u30fa\u30fc]")
+_KANJI_ONLY = re.compile(r"[\u3400-\u9fff\u3005]+")
 _MAX_HOTWORD_CHARS = 200  # faster-whisper keeps at most ~223 prompt tokens of hotwords
 
 
@@ -119,11 +123,30 @@ class Glossary:
             out.append(t)
         return sep.join(out)
 
-    def correct(self, text: str, business_context: bool = True) -> tuple[str, list[Correction]]:
-        """Replace mis-heard glossary terms in ``text``; returns the text and what changed."""
+    def prompt(self) -> str | None:
+        """The glossary as Whisper's initial prompt: the same term list as ``hotwords``. Whisper
+        takes it as text already said, so the terms' spellings become likelier."""
+        return self.hotwords()
+
+    def correct(
+        self,
+        text: str,
+        business_context: bool = True,
+        confirmed: frozenset[str] = frozenset(),
+    ) -> tuple[str, list[Correction]]:
+        """Replace mis-heard glossary terms in ``text``; returns the text and what changed.
+        ``confirmed``: terms the transcript spells correctly elsewhere (see ``correct_all``)."""
         if self.language != "ja" or not text:
             return text, []
-        return correct_ja(text, self.terms, self.confusions if business_context else {})
+        confusions = self.confusions if business_context else {}
+        return correct_ja(text, self.terms, confusions, confirmed)
+
+    def correct_all(self, texts: list[str]) -> list[str]:
+        """The correction pass over a whole transcript (its segments' texts, in order)."""
+        business = self.in_context(texts)
+        joined = "".join(texts)
+        confirmed = frozenset(t for t in self.terms if t in joined) if business else frozenset()
+        return [self.correct(t, business, confirmed)[0] for t in texts]
 
     def in_context(self, texts: list[str]) -> bool:
         """True when the texts already contain glossary terms (a hearing in this domain)."""
@@ -234,8 +257,20 @@ def _splits_compound(text: str, start: int, end: int) -> bool:
     return False
 
 
+def _homophone(span: str, term: str, confirmed: frozenset[str]) -> bool:
+    """A whole kanji word read exactly like a term the transcript confirms (形状 ~ 計上)."""
+    return (
+        term in confirmed
+        and _KANJI_ONLY.fullmatch(span) is not None
+        and reading(span) == _term_reading(term)
+    )
+
+
 def correct_ja(
-    text: str, terms: list[str], confusions: dict[str, str]
+    text: str,
+    terms: list[str],
+    confusions: dict[str, str],
+    confirmed: frozenset[str] = frozenset(),
 ) -> tuple[str, list[Correction]]:
     found: list[Correction] = []
     taken = [False] * len(text)
@@ -270,8 +305,10 @@ def correct_ja(
                 span = text[i:j]
                 if j - i < 2 or span == term or not free(i, j):
                     continue
-                if is_word(span) or _splits_compound(text, i, j):
-                    continue  # a real word that sounds the same, or part of one: leave it
+                if _splits_compound(text, i, j):
+                    continue  # part of a longer word: leave it
+                if is_word(span) and not _homophone(span, term, confirmed):
+                    continue  # a real word that sounds the same: leave it
                 if not _KANJI.search(span) and not _KATA.fullmatch(span):
                     continue  # plain hiragana is usually grammar, not a mis-heard term
                 take(i, j, term)

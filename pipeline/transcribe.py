@@ -104,7 +104,12 @@ class _Loudness:
     def __init__(self, audio: np.ndarray):
         hop = SAMPLE_RATE // 10
         n = len(audio) // hop
-        self.rms = np.sqrt(np.mean(np.square(audio[: n * hop].reshape(n, hop)), axis=1))
+        frames = audio[: n * hop].reshape(n, hop)
+        step = 6000  # 10 minutes of frames at a time: no full-length squared copy in memory
+        self.rms = np.concatenate(
+            [np.sqrt(np.mean(np.square(frames[k : k + step]), axis=1)) for k in range(0, n, step)]
+            or [np.zeros(0, np.float32)]
+        )
         loud = self.rms[self.rms > 1e-4]
         self.level = float(np.percentile(loud, 75)) if len(loud) else 1.0
 
@@ -202,6 +207,7 @@ def transcribe_file(
     *,
     vocabulary: Glossary | None = None,
     hotwords: bool = False,
+    prompt: bool = False,
     correct: bool = True,
     checkpoint: Path | None = None,
     speakers: bool = True,
@@ -209,8 +215,9 @@ def transcribe_file(
     """Transcribe one audio file.
 
     ``glossary``: the user's terms (added to the default business glossary of the language);
-    ``vocabulary`` overrides it with a ready Glossary. ``hotwords`` passes the glossary to
-    Whisper; ``correct`` runs the correction pass. ``checkpoint``: a file to resume from.
+    ``vocabulary`` overrides it with a ready Glossary. ``hotwords`` / ``prompt`` pass the
+    glossary to Whisper as hotwords / initial prompt; ``correct`` runs the correction pass.
+    ``checkpoint``: a file to resume from.
     """
     probe(path)
     audio = decode(path)
@@ -220,12 +227,14 @@ def transcribe_file(
     lang = language if language in ("ja", "en") else None
     vocab = vocabulary or Glossary.build(lang, glossary)
     hint = vocab.hotwords() if hotwords else None
+    initial_prompt = vocab.prompt() if prompt else None
 
     header = {
         "audio": sha256_of(path),
         "model": getattr(stt, "name", ""),
         "language": lang,
         "hotwords": hashlib.sha256((hint or "").encode()).hexdigest()[:16],
+        "prompt": hashlib.sha256((initial_prompt or "").encode()).hexdigest()[:16],
     }
     ckpt = Checkpoint(checkpoint, header) if checkpoint else None
     done = ckpt.load() if ckpt else []
@@ -236,7 +245,12 @@ def transcribe_file(
     detected = lang
     try:
         if offset < total - 0.5:
-            segs, info = stt.transcribe(audio[int(offset * SAMPLE_RATE) :], lang, hotwords=hint)
+            segs, info = stt.transcribe(
+                audio[int(offset * SAMPLE_RATE) :],
+                lang,
+                hotwords=hint,
+                initial_prompt=initial_prompt,
+            )
             detected = detected or info.language
             model_name = info.model
             for raw in segs:
@@ -276,9 +290,9 @@ def transcribe_file(
     if speakers:
         segments = label_speakers(segments, audio)
     if correct:
-        business = vocab.in_context([s.text for s in segments])
-        for seg in segments:
-            seg.text, _ = vocab.correct(seg.text, business)
+        fixed = vocab.correct_all([s.text for s in segments])
+        for seg, text in zip(segments, fixed, strict=True):
+            seg.text = text
     for i, seg in enumerate(segments):
         seg.id = f"s{i + 1:04d}"
     final_lang = detected if detected in ("ja", "en") else "ja"

@@ -60,3 +60,17 @@ def test_english_text_is_left_alone_and_readings_work() -> None:
     en = Glossary.build("en", ["NetSuite"])
     assert en.correct("We post accruals in NetSuite.") == ("We post accruals in NetSuite.", [])
     assert reading("経費精算") == "ケイヒセイサン"
+
+
+def test_real_word_homophones_change_only_when_the_transcript_confirms_the_term() -> None:
+    texts = ["検収書が届いたら売上を計上します。", "月末に形状します。"]
+    g = Glossary.build("ja", ["計上"])
+    assert g.correct_all(texts) == ["検収書が届いたら売上を計上します。", "月末に計上します。"]
+    # the term never spelled right in this transcript: a real word stays as heard
+    assert g.correct_all(["部品の形状を確認します。", "経費精算を申請して承認します。"])[0] == (
+        "部品の形状を確認します。"
+    )
+    # a homophone that is itself a glossary term is never replaced
+    both = Glossary.build("ja", ["生産"])
+    texts = ["工場の生産計画と経費精算の申請", "月末に生産します。"]
+    assert both.correct_all(texts) == texts

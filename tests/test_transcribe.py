@@ -82,6 +82,34 @@ def test_correction_pass_applies_to_stored_text(tmp_path: Path) -> None:
     assert off.segments[1].text == "領収書を証合します"
 
 
+class PromptRecorder(FakeSTT):
+    """Records the prompt Whisper was given."""
+
+    prompts: list[str | None]
+
+    def transcribe(self, audio, language, hotwords=None, initial_prompt=None):
+        self.prompts = [*getattr(self, "prompts", []), initial_prompt]
+        return super().transcribe(audio, language, hotwords, initial_prompt)
+
+
+def test_project_glossary_reaches_whisper_as_the_prompt(tmp_path: Path) -> None:
+    src = write_audio(tmp_path / "rec.wav", tone(4.0, 16_000), 16_000)
+    stt = PromptRecorder([(0, 2, "楽楽精算で申請します")])
+    transcribe_file(src, "iv", stt, "ja", ["楽楽精算", "freee"], prompt=True, speakers=False)
+    transcribe_file(src, "iv", stt, "ja", ["楽楽精算"], prompt=False, speakers=False)
+    first, off = stt.prompts
+    assert first is not None and first.startswith("freee、楽楽精算、")  # project terms first
+    assert "経費精算" in first  # then the default business vocabulary
+    assert off is None
+
+
+def test_homophone_of_a_term_the_hearing_confirms_is_corrected(tmp_path: Path) -> None:
+    src = write_audio(tmp_path / "rec.wav", tone(6.0, 16_000), 16_000)
+    segs = [(0, 2, "申請が上がったら確認します"), (2, 4, "新生が上がってきたら"), (4, 6, "承認")]
+    tr = transcribe_file(src, "iv", FakeSTT(segs), "ja", speakers=False)
+    assert tr.segments[1].text == "申請が上がってきたら"
+
+
 class Interrupted(Exception):
     pass
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -58,7 +58,13 @@ class SpeechToText(Protocol):
 
 
 class FasterWhisper:
-    """Real faster-whisper; the model is loaded once per instance."""
+    """Real faster-whisper; the model is loaded once per instance.
+
+    ``batch_size`` > 1 (the default, 4) decodes with faster-whisper's
+    ``BatchedInferencePipeline``; ``initial_prompt`` then applies to every chunk. With
+    ``batch_size`` <= 1 decoding is sequential and the prompt only reaches the first 30 s
+    window (``condition_on_previous_text`` is off, against repetition loops).
+    """
 
     def __init__(
         self, model: str, compute_type: str = "int8", threads: int = 2, batch_size: int = 0
@@ -94,7 +100,7 @@ class FasterWhisper:
     ) -> tuple[Iterator[RawSegment], RawInfo]:
         options = {
             "language": language,
-            "beam_size": 5,
+            "beam_size": 5,  # beam 1-2: 10-30 % faster but CER/WER worse (docs/benchmarks.md)
             "vad_filter": True,
             "vad_parameters": {"min_silence_duration_ms": 500},
             "word_timestamps": True,
@@ -102,43 +108,113 @@ class FasterWhisper:
             "hotwords": hotwords,
             "initial_prompt": initial_prompt,
         }
-        try:
-            with heavy():  # VAD and language detection run here, before the first segment
-                if self._batched is not None:  # long audio: VAD chunks decoded in batches
-                    segments, info = self._batched.transcribe(
-                        audio, batch_size=self.batch_size, **options
-                    )
-                else:
-                    segments, info = self._model.transcribe(audio, **options)
-        except Exception as exc:
-            raise TranscriptionError(
-                f"Whisper failed before transcribing: {exc}",
-                "Retry; if it fails again, try another model (SHIKUMI_WHISPER_MODEL).",
-                cause=exc,
-            ) from exc
+        cuts = window_cuts(audio)
+
+        def start(a: int, b: int) -> tuple[Iterable[Any], Any]:
+            try:
+                with heavy():  # VAD and feature extraction run here, before the first segment
+                    if self._batched is not None:
+                        # VAD chunks (<= 30 s) decoded in batches, each on its own: the prompt
+                        # (glossary) conditions every chunk, a mis-decoded chunk cannot derail
+                        # the next, and no timestamp tokens are decoded (with them, Whisper base
+                        # skipped whole passages); word timestamps come from the alignment pass
+                        return self._batched.transcribe(
+                            audio[a:b],
+                            batch_size=self.batch_size,
+                            without_timestamps=True,
+                            **options,
+                        )
+                    return self._model.transcribe(audio[a:b], **options)
+            except Exception as exc:
+                raise TranscriptionError(
+                    f"Whisper failed before transcribing: {exc}",
+                    "Retry; if it fails again, try another model (SHIKUMI_WHISPER_MODEL).",
+                    cause=exc,
+                ) from exc
+
+        first, info = start(cuts[0], cuts[1])
 
         def gen() -> Iterator[RawSegment]:
             # lazy: decoding happens while we iterate; take turns with the local LLM per segment
-            for s in locked_iter(iter(segments)):
-                yield RawSegment(
-                    start=float(s.start),
-                    end=float(s.end),
-                    text=s.text.strip(),
-                    avg_logprob=float(s.avg_logprob),
-                    no_speech_prob=float(s.no_speech_prob),
-                    compression_ratio=float(s.compression_ratio),
-                    words=[
-                        RawWord(float(w.start), float(w.end), w.word, float(w.probability))
-                        for w in (s.words or [])
-                    ],
-                )
+            for k in range(len(cuts) - 1):
+                segments = first if k == 0 else start(cuts[k], cuts[k + 1])[0]
+                offset = cuts[k] / SAMPLE_RATE
+                for s in locked_iter(iter(segments)):
+                    seg = RawSegment(
+                        start=float(s.start) + offset,
+                        end=float(s.end) + offset,
+                        text=s.text.strip(),
+                        avg_logprob=float(s.avg_logprob),
+                        no_speech_prob=float(s.no_speech_prob),
+                        compression_ratio=float(s.compression_ratio),
+                        words=[
+                            RawWord(
+                                float(w.start) + offset,
+                                float(w.end) + offset,
+                                w.word,
+                                float(w.probability),
+                            )
+                            for w in (s.words or [])
+                        ],
+                    )
+                    # batched: one segment per VAD chunk (up to 30 s, often a question and
+                    # its answer): cut at sentence ends so review and speakers see sentences
+                    yield from split_sentences(seg) if self._batched is not None else [seg]
 
         return gen(), RawInfo(
             language=info.language,
             language_probability=float(info.language_probability),
-            duration=float(info.duration),
+            duration=len(audio) / SAMPLE_RATE,
             model=self.name,
         )
+
+
+SAMPLE_RATE = 16_000
+_SENTENCE_END = ("。", "？", "！", "?", "!", ".")
+_PAUSE_S = 1.0
+
+
+def split_sentences(seg: RawSegment) -> list[RawSegment]:
+    """Cut a segment after words that end a sentence (。？.?!) or before a pause of 1 s or more;
+    each piece keeps its words (text = the words joined) and the segment's scores."""
+    pieces: list[list[RawWord]] = [[]]
+    for i, w in enumerate(seg.words):
+        pieces[-1].append(w)
+        nxt = seg.words[i + 1] if i + 1 < len(seg.words) else None
+        if nxt and (w.word.strip().endswith(_SENTENCE_END) or nxt.start - w.end >= _PAUSE_S):
+            pieces.append([])
+    if len(pieces) < 2:
+        return [seg]
+    return [
+        RawSegment(
+            start=p[0].start,
+            end=p[-1].end,
+            text="".join(w.word for w in p).strip(),
+            avg_logprob=seg.avg_logprob,
+            no_speech_prob=seg.no_speech_prob,
+            compression_ratio=seg.compression_ratio,
+            words=p,
+        )
+        for p in pieces
+    ]
+
+
+WINDOW_S = 300  # faster-whisper computes the features of all it is given up front
+
+
+def window_cuts(audio: np.ndarray, window_s: float = WINDOW_S) -> list[int]:
+    """Sample indexes that split long audio into windows of about ``window_s`` seconds, each
+    cut at the quietest 100 ms within 10 s of the target (a pause, not mid-word), so that peak
+    memory stays flat however long the recording is. Short audio: one window."""
+    n, size, hop = len(audio), int(window_s * SAMPLE_RATE), SAMPLE_RATE // 10
+    cuts = [0]
+    while n - cuts[-1] > 1.5 * size:
+        lo = cuts[-1] + size - 10 * SAMPLE_RATE
+        part = audio[lo : lo + 20 * SAMPLE_RATE]
+        m = len(part) // hop
+        rms = np.sqrt(np.mean(np.square(part[: m * hop].reshape(m, hop)), axis=1))
+        cuts.append(lo + int(np.argmin(rms)) * hop + hop // 2)
+    return [*cuts, n]
 
 
 _CACHE: dict[tuple[str, str, int, int], FasterWhisper] = {}
