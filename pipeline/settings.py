@@ -53,7 +53,9 @@ class Settings(BaseSettings):
     whisper_model: str = EMBEDDED  # "embedded" (packaged base), a model name or a CTranslate2 dir
     whisper_compute_type: str = "int8"
     whisper_threads: int = 2
-    whisper_batch_size: int = 4  # >1: batched inference (faster; 8 costs ~0.4 GB more); 0: off
+    # >1: batched inference (faster, but its segments mix speakers: extraction recall on Whisper
+    # text fell from 0.78 to 0.29, docs/benchmarks.md); 0: sequential, the default
+    whisper_batch_size: int = 0
     whisper_prompt: bool = False  # glossary as initial prompt (off: dropped speech on a sample)
     whisper_hotwords: bool = False  # glossary as hotwords (off: measured worse)
     glossary_correction: bool = True  # fix mis-heard glossary terms after Whisper
