@@ -131,3 +131,14 @@ def test_rename_speaker_in_the_store(make_workspace) -> None:
     with pytest.raises(ShikumiError) as err:
         rename_speaker(ws.store, "int_sp", "nobody", "x")
     assert "経理 田中" in err.value.hint
+
+
+def test_turn_change_is_found_in_the_audio_when_words_leave_no_gap() -> None:
+    """Batched Whisper stretches a word over the pause: the cut comes from the audio."""
+    audio, segs, truth = hearing()
+    mixed = segs[2]
+    last_q = len("承認は誰ですか？") - 1
+    mixed.words[last_q].end = mixed.words[last_q + 1].start  # no gap between the two turns
+    out = label_speakers(segs, audio)
+    assert [s.speaker for s in out] == truth
+    assert out[2].text == "承認は誰ですか？" and out[3].text == "課長です"
