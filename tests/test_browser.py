@@ -130,7 +130,9 @@ def test_upload_review_ask_in_a_real_browser(app_url: tuple[str, Path]) -> None:
         page.goto(f"{url}/review")
         expect(page.get_by_role("heading", name="レビュー").first).to_be_visible()
         expect(page.get_by_text("根拠(発言)").first).to_be_visible()
-        page.get_by_role("button", name="承認", exact=True).last.click()
+        approve = page.locator(".st-key-act_approve button")  # the opened element's own button
+        expect(approve).to_be_enabled()
+        approve.click()
         expect(page.get_by_text("を承認しました").first).to_be_visible()
         shot("4_review")
         drafts = page.get_by_role("button", name="表示中の下書き")
