@@ -349,10 +349,9 @@ MIN_LABEL_PROBABILITY = 0.35
 VIEWS = 1
 
 
-class LabelAnswer(BaseModel):
+class LabelAnswer(Label):
     """What is cached per sentence: the model's label and its probability per label."""
 
-    label: Literal["task", "judgment", "exception", "none"]
     scores: dict[str, float] = Field(default_factory=dict)
 
 

@@ -336,7 +336,7 @@ def build_elements(
         if (
             unit.label == "task"
             and _IRREGULAR_QUESTION.search(unit.question)
-            and not any(g[-1].question == unit.question for g in groups[-1:])
+            and not (groups and groups[-1][-1].question == unit.question)
         ):
             # the first step told in answer to "what if ... goes wrong?" is how the exception
             # is handled
