@@ -196,16 +196,30 @@ def check_speech(audio: np.ndarray, name: str = "the recording") -> None:
         )
 
 
+def frame_rms(audio: np.ndarray, hop: int, dtype: type = np.float32) -> np.ndarray:
+    """RMS of consecutive ``hop``-sample frames (a trailing partial frame is left out), computed
+    a block at a time so that no full-length squared copy of a long recording is made."""
+    n = len(audio) // hop
+    frames = audio[: n * hop].reshape(n, hop)
+    step = max(1, 60 * SAMPLE_RATE // hop)  # a minute of frames at a time
+    parts = [
+        np.sqrt(np.mean(np.square(frames[k : k + step], dtype=dtype), axis=1))
+        for k in range(0, n, step)
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype)
+
+
+def speech_level(rms: np.ndarray) -> float | None:
+    """The recording's typical speech level: the 75th percentile of the frames with sound."""
+    loud = rms[rms > 1e-4]
+    return float(np.percentile(loud, 75)) if len(loud) else None
+
+
 def loudest_rms(audio: np.ndarray, window: int = SAMPLE_RATE) -> float:
     """RMS of the loudest one-second window (a quiet speaker in a long file is not silence)."""
     if len(audio) == 0:
         return 0.0
-    usable = len(audio) - len(audio) % window
-    if usable == 0:
+    rms = frame_rms(audio, window, np.float64)
+    if len(rms) == 0:
         return float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
-    loudest = 0.0
-    step = 60 * window  # a minute at a time keeps the temporary arrays small
-    for i in range(0, usable, step):
-        frames = audio[i : min(i + step, usable)].reshape(-1, window)
-        loudest = max(loudest, float(np.max(np.mean(np.square(frames, dtype=np.float64), 1))))
-    return float(np.sqrt(loudest))
+    return float(rms.max())

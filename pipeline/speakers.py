@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .audio import frame_rms, speech_level
 from .models import Segment, Word
 
 if TYPE_CHECKING:
@@ -99,13 +100,10 @@ def voice_print(audio: np.ndarray) -> np.ndarray | None:
 
 def _silences(audio: np.ndarray) -> list[tuple[float, float]]:
     """Pauses of MIN_GAP or more in the audio: 20 ms frames 20 dB below the speech level."""
-    hop = SR // 50
-    n = len(audio) // hop
-    if n == 0:
+    rms = frame_rms(audio, SR // 50, np.float64)
+    if len(rms) == 0:
         return []
-    rms = np.sqrt(np.mean(np.square(audio[: n * hop].reshape(n, hop).astype(np.float64)), axis=1))
-    loud = rms[rms > 1e-4]
-    level = float(np.percentile(loud, 75)) if len(loud) else 0.0
+    level = speech_level(rms) or 0.0
     quiet = np.concatenate([[False], rms < 0.1 * level, [False]])
     edges = np.flatnonzero(np.diff(quiet.astype(int)))
     return [

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .adapters.whisper import RawSegment, SpeechToText
-from .audio import SAMPLE_RATE, decode, probe, sha256_of
+from .audio import SAMPLE_RATE, decode, frame_rms, probe, sha256_of, speech_level
 from .glossary import Glossary
 from .models import Language, Segment, SegmentFlag, Transcript, Word
 from .speakers import INTERVIEWEE, INTERVIEWER, label_speakers
@@ -102,16 +102,8 @@ class _Loudness:
     """Loudest 100 ms of a span, relative to the recording's typical speech level."""
 
     def __init__(self, audio: np.ndarray):
-        hop = SAMPLE_RATE // 10
-        n = len(audio) // hop
-        frames = audio[: n * hop].reshape(n, hop)
-        step = 6000  # 10 minutes of frames at a time: no full-length squared copy in memory
-        self.rms = np.concatenate(
-            [np.sqrt(np.mean(np.square(frames[k : k + step]), axis=1)) for k in range(0, n, step)]
-            or [np.zeros(0, np.float32)]
-        )
-        loud = self.rms[self.rms > 1e-4]
-        self.level = float(np.percentile(loud, 75)) if len(loud) else 1.0
+        self.rms = frame_rms(audio, SAMPLE_RATE // 10)
+        self.level = speech_level(self.rms) or 1.0
 
     def __call__(self, start: float, end: float) -> float:
         a, b = int(start * 10), max(int(start * 10) + 1, int(end * 10))
