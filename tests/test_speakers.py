@@ -142,3 +142,24 @@ def test_turn_change_is_found_in_the_audio_when_words_leave_no_gap() -> None:
     out = label_speakers(segs, audio)
     assert [s.speaker for s in out] == truth
     assert out[2].text == "承認は誰ですか？" and out[3].text == "課長です"
+
+
+def test_clustering_of_a_long_hearing_keeps_memory_small() -> None:
+    """A 60-minute hearing has ~3,000 pieces: the farthest pair that seeds the clustering is
+    found block by block, and it is the same pair as the full distance matrix gives."""
+    import tracemalloc
+
+    from pipeline.speakers import _farthest_pair
+
+    rng = np.random.default_rng(0)
+    small = rng.normal(0, 1, (300, 13))
+    full = np.linalg.norm(small[:, None] - small[None], axis=2)
+    assert _farthest_pair(small) == np.unravel_index(np.argmax(full), full.shape)
+    big = rng.normal(0, 1, (3000, 13))
+    tracemalloc.start()  # numpy reports its buffers to tracemalloc
+    try:
+        _farthest_pair(big)
+        peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+    assert peak_mb < 100  # the full matrix would take ~1,900 MB
