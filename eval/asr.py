@@ -6,12 +6,13 @@ in the external eval data (``<data_dir>/speech``: FLEURS ja/en, earnings calls; 
 never copied). Configurations, all with the packaged Whisper base model (int8, 2 threads) and
 the product's decoding (batched, beam 5, VAD, word timestamps):
 
-- ``raw``: no vocabulary features;
-- ``correct``: raw + the glossary correction pass: what the product runs by default;
-- ``prompt``: the glossary (defaults + project terms) as Whisper's initial prompt
-  (``whisper_prompt``, off by default: it made Whisper drop passages of a hearing);
-- ``prompt+correct``: both;
-- ``sequential`` (full mode only): raw with the earlier sequential decoding (batch off).
+- ``raw``: no vocabulary features (the baseline);
+- ``correct``: raw + the glossary correction pass;
+- ``prompt``: the glossary (defaults + project terms) as Whisper's initial prompt for every
+  chunk (``whisper_prompt``); speech a prompted chunk leaves out is decoded again without it;
+- ``prompt+correct``: both: what the product runs by default;
+- ``hotwords+correct`` (full mode only): the glossary as hotwords instead of the prompt;
+- ``sequential`` (full mode only): raw with sequential decoding (batch off).
 
 Normalisation before scoring: NFKC (full-width -> half-width), lower case, punctuation and
 spaces removed, kanji numerals -> digits (二十 -> 20), so that only the words count.
@@ -147,7 +148,9 @@ def speaker_accuracy(segments: list[Any], turns: list[dict[str, Any]]) -> float:
     return right / total if total else 0.0
 
 
-def _transcribe(stt: Any, case: dict[str, Any], prompt: bool) -> dict[str, Any]:
+def _transcribe(
+    stt: Any, case: dict[str, Any], prompt: bool, hotwords: bool = False
+) -> dict[str, Any]:
     from pipeline.glossary import Glossary
     from pipeline.transcribe import transcribe_file
 
@@ -159,6 +162,7 @@ def _transcribe(stt: Any, case: dict[str, Any], prompt: bool) -> dict[str, Any]:
         language=case["language"],
         vocabulary=Glossary.build(case["language"], case["glossary"]),
         prompt=prompt,
+        hotwords=hotwords,
         correct=False,
     )
     return {"transcript": tr, "seconds": time.monotonic() - t0}
@@ -178,9 +182,10 @@ CONFIGS = {
     "correct": ("raw", True),
     "prompt": ("prompt", False),
     "prompt+correct": ("prompt", True),
+    "hotwords+correct": ("hotwords", True),
     "sequential": ("sequential", False),
 }
-DEFAULT = "correct"  # the product default (whisper_prompt off: see docs/benchmarks.md)
+DEFAULT = "prompt+correct"  # the product default (whisper_prompt and glossary_correction on)
 
 
 def run(ctx: EvalContext) -> Section:
@@ -205,7 +210,9 @@ def run(ctx: EvalContext) -> Section:
                     seq = load_settings(ctx.work_dir / "ws", whisper_batch_size=0)
                     runs[which] = _transcribe(speech_to_text(seq), case, prompt=False)
                 else:
-                    runs[which] = _transcribe(stt, case, prompt=which == "prompt")
+                    runs[which] = _transcribe(
+                        stt, case, prompt=which == "prompt", hotwords=which == "hotwords"
+                    )
             tr = runs[which]["transcript"]
             if cfg == DEFAULT:
                 audio_s += tr.duration

@@ -7,7 +7,8 @@ Two transcript sources per hearing:
 - ``gold text``: ``reference.txt``, one segment per turn (timings and speakers from
   ``turns.json``), isolating extraction quality from ASR errors;
 - ``whisper``: the product's transcription of ``audio.ogg`` (embedded Whisper base with the
-  default settings), cached as JSON in the work folder.
+  default settings and the hearing's project glossary from ``script.json``), cached as JSON in
+  the work folder.
 
 Matching rule (documented in data/samples/README.md, "Suggested matching rule"): a predicted
 element matches a gold element of the same kind (findings: the same finding kind) when
@@ -85,8 +86,17 @@ def whisper_transcript(folder: Path, work_dir: Path) -> Any:
     from pipeline.transcribe import transcribe_file
 
     script = json.loads((folder / "script.json").read_text(encoding="utf-8"))
-    stt = speech_to_text(load_settings(work_dir / "workspace"))
-    tr = transcribe_file(folder / "audio.ogg", folder.name, stt, language=script["language"])
+    settings = load_settings(work_dir / "workspace")
+    tr = transcribe_file(  # as the product runs it, with the hearing's project glossary
+        folder / "audio.ogg",
+        folder.name,
+        speech_to_text(settings),
+        language=script["language"],
+        glossary=[*settings.glossary, *script.get("glossary", [])],
+        hotwords=settings.whisper_hotwords,
+        prompt=settings.whisper_prompt,
+        correct=settings.glossary_correction,
+    )
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(tr.model_dump_json(), encoding="utf-8")
     return tr

@@ -41,3 +41,72 @@ def test_a_long_batched_segment_is_cut_into_sentences() -> None:
     assert [p.text for p in parts] == ["承認は誰ですか？", "部長です", "以上"]
     assert [(p.start, p.end) for p in parts] == [(0.0, 1.2), (1.6, 2.4), (3.6, 4.0)]
     assert sum(len(p.words) for p in parts) == len(words)  # nothing dropped
+
+
+class _Seg:
+    """What faster-whisper yields: a chunk's text with word timings."""
+
+    def __init__(self, start: float, end: float, text: str):
+        self.start, self.end, self.text = start, end, text
+        self.avg_logprob, self.no_speech_prob, self.compression_ratio = -0.2, 0.01, 1.5
+        self.words = [type("W", (), {"start": start, "end": end, "word": text, "probability": 0.9})]
+
+
+class _Pipeline:
+    """A batched pipeline that, like Whisper base with a glossary prompt, stops the first
+    chunk after the question and drops the answer (10-16 s) unless decoded without the prompt."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[float, str | None]] = []
+
+    def transcribe(self, audio, batch_size, without_timestamps, **options):  # type: ignore[no-untyped-def]
+        prompt = options.get("initial_prompt")
+        self.calls.append((len(audio) / SAMPLE_RATE, prompt))
+        if len(self.calls) == 1:
+            segs = [_Seg(0.0, 4.0, "承認の基準は何ですか"), _Seg(20.0, 24.0, "次に進みます")]
+        else:  # the re-decode of the uncovered stretch, times relative to its start
+            segs = [_Seg(0.5, 6.5, "部長の承認が必要です")]
+        info = type("I", (), {"language": "ja", "language_probability": 1.0})
+        return iter(segs), info
+
+
+def _voice(seconds: float, loud: list[tuple[float, float]]) -> np.ndarray:
+    audio = np.zeros(int(seconds * SAMPLE_RATE), np.float32)
+    t = np.arange(len(audio)) / SAMPLE_RATE
+    for a, b in loud:
+        part = (t >= a) & (t < b)
+        audio[part] = 0.3 * np.sin(2 * np.pi * 180 * t[part])
+    return audio
+
+
+def _whisper_with(pipeline: _Pipeline):  # type: ignore[no-untyped-def]
+    from pipeline.adapters.whisper import FasterWhisper
+
+    stt = FasterWhisper.__new__(FasterWhisper)
+    stt.name, stt.batch_size, stt._batched = "fake", 4, pipeline  # type: ignore[assignment]
+    return stt
+
+
+def test_speech_dropped_after_a_prompted_chunk_is_decoded_again_without_the_prompt() -> None:
+    audio = _voice(26, [(0, 4), (4.5, 10.5), (20, 24)])  # question, answer, next remark
+    pipeline = _Pipeline()
+    segs, _ = _whisper_with(pipeline).transcribe(audio, "ja", initial_prompt="承認、決裁")
+    texts = [(round(s.start, 1), s.text) for s in segs]
+    assert texts == [
+        (0.0, "承認の基準は何ですか"),
+        (4.4, "部長の承認が必要です"),
+        (20.0, "次に進みます"),
+    ]
+    assert pipeline.calls[1][1] is None  # the answer was decoded without the prompt
+
+
+def test_pauses_after_a_prompted_chunk_are_not_decoded_again() -> None:
+    from pipeline.adapters.whisper import uncovered_speech
+
+    audio = _voice(26, [(0, 4), (20, 24)])  # silence between the two remarks
+    pipeline = _Pipeline()
+    segs, _ = _whisper_with(pipeline).transcribe(audio, "ja", initial_prompt="承認、決裁")
+    assert [s.text for s in segs] == ["承認の基準は何ですか", "次に進みます"]
+    assert len(pipeline.calls) == 1
+    assert uncovered_speech(audio, 4.0, 20.0, 0.2) == 0.0
+    assert uncovered_speech(audio, 0.0, 20.0, 0.2) == 4.0

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..audio import frame_rms, speech_level
 from ..compute import heavy, locked_iter
 from ..errors import TranscriptionError
 from ..local_models import whisper_base_dir
@@ -67,7 +68,7 @@ class FasterWhisper:
     """
 
     def __init__(
-        self, model: str, compute_type: str = "int8", threads: int = 2, batch_size: int = 0
+        self, model: str, compute_type: str = "int8", threads: int = 2, batch_size: int = 4
     ):
         from faster_whisper import BatchedInferencePipeline, WhisperModel
 
@@ -133,30 +134,33 @@ class FasterWhisper:
                 ) from exc
 
         first, info = start(cuts[0], cuts[1])
+        hinted = bool(hotwords or initial_prompt)
+        level = speech_level(frame_rms(audio, SAMPLE_RATE // 10)) if hinted else None
+
+        def window(k: int, segments: Iterable[Any]) -> Iterator[RawSegment]:
+            offset = cuts[k] / SAMPLE_RATE
+            raws = (_raw(s, offset) for s in locked_iter(iter(segments)))
+            if not hinted:
+                yield from raws
+                return
+            # a glossary prompt / hotwords can make Whisper stop a chunk early and drop the rest
+            # of what was said; speech left uncovered is decoded again without the hint
+            end = cuts[k + 1] / SAMPLE_RATE
+            for seg, nxt in _pairs(raws):
+                yield seg
+                said = max([seg.end, *(w.end for w in seg.words)])
+                gap_end = nxt.start if nxt else end
+                if uncovered_speech(audio, said, gap_end, level) >= DROPPED_SPEECH_S:
+                    a = max(0, int(said * SAMPLE_RATE) - SAMPLE_RATE // 10)
+                    b = int(gap_end * SAMPLE_RATE)
+                    again = self._decode(audio[a:b], options | _NO_HINT)
+                    yield from (_raw(s, a / SAMPLE_RATE) for s in again)
 
         def gen() -> Iterator[RawSegment]:
             # lazy: decoding happens while we iterate; take turns with the local LLM per segment
             for k in range(len(cuts) - 1):
                 segments = first if k == 0 else start(cuts[k], cuts[k + 1])[0]
-                offset = cuts[k] / SAMPLE_RATE
-                for s in locked_iter(iter(segments)):
-                    seg = RawSegment(
-                        start=float(s.start) + offset,
-                        end=float(s.end) + offset,
-                        text=s.text.strip(),
-                        avg_logprob=float(s.avg_logprob),
-                        no_speech_prob=float(s.no_speech_prob),
-                        compression_ratio=float(s.compression_ratio),
-                        words=[
-                            RawWord(
-                                float(w.start) + offset,
-                                float(w.end) + offset,
-                                w.word,
-                                float(w.probability),
-                            )
-                            for w in (s.words or [])
-                        ],
-                    )
+                for seg in window(k, segments):
                     # batched: one segment per VAD chunk (up to 30 s, often a question and
                     # its answer): cut at sentence ends so review and speakers see sentences
                     yield from split_sentences(seg) if self._batched is not None else [seg]
@@ -167,6 +171,58 @@ class FasterWhisper:
             duration=len(audio) / SAMPLE_RATE,
             model=self.name,
         )
+
+    def _decode(self, audio: np.ndarray, options: dict[str, Any]) -> list[Any]:
+        """A short stretch of audio decoded at once (under the compute lock)."""
+        with heavy():
+            if self._batched is not None:
+                segments, _ = self._batched.transcribe(
+                    audio, batch_size=self.batch_size, without_timestamps=True, **options
+                )
+            else:
+                segments, _ = self._model.transcribe(audio, **options)
+            return list(segments)
+
+
+def _raw(s: Any, offset: float) -> RawSegment:
+    """A faster-whisper segment as a RawSegment, its times shifted by ``offset`` seconds."""
+    return RawSegment(
+        start=float(s.start) + offset,
+        end=float(s.end) + offset,
+        text=s.text.strip(),
+        avg_logprob=float(s.avg_logprob),
+        no_speech_prob=float(s.no_speech_prob),
+        compression_ratio=float(s.compression_ratio),
+        words=[
+            RawWord(float(w.start) + offset, float(w.end) + offset, w.word, float(w.probability))
+            for w in (s.words or [])
+        ],
+    )
+
+
+def _pairs(items: Iterator[RawSegment]) -> Iterator[tuple[RawSegment, RawSegment | None]]:
+    """Each item with the one after it (None for the last), one item of lookahead."""
+    prev = next(items, None)
+    for item in items:
+        assert prev is not None
+        yield prev, item
+        prev = item
+    if prev is not None:
+        yield prev, None
+
+
+_NO_HINT: dict[str, Any] = {"hotwords": None, "initial_prompt": None}
+DROPPED_SPEECH_S = 2.0  # uncovered speech after a hinted chunk that is decoded again
+
+
+def uncovered_speech(audio: np.ndarray, start: float, end: float, level: float | None) -> float:
+    """Seconds of speech (100 ms frames at most 20 dB below ``level``, the recording's speech
+    level) between ``start`` and ``end``, where no transcribed text lies."""
+    a, b = int(start * 10), int(end * 10)
+    if not level or b - a < DROPPED_SPEECH_S * 10:
+        return 0.0
+    rms = frame_rms(audio[a * SAMPLE_RATE // 10 : b * SAMPLE_RATE // 10], SAMPLE_RATE // 10)
+    return float((rms >= 0.1 * level).sum()) / 10
 
 
 SAMPLE_RATE = 16_000
