@@ -117,6 +117,27 @@ def run(sizes: list[int], work: Path, n_queries: int = 100) -> dict[str, Any]:
     return results
 
 
+def run_section(ctx: Any) -> Any:
+    """The harness task (``make bench``): quick 1k elements, full 1k/10k/100k."""
+    from eval.common import Metric, Section
+
+    sizes = [1000] if ctx.quick or ctx.smoke else [1000, 10000, 100000]
+    res = run(sizes, ctx.work_dir / "bench_retrieval", n_queries=30 if ctx.smoke else 100)
+    metrics = []
+    for n, row in res["sizes"].items():
+        target = "< 100" if n == "10000" else ""
+        metrics.append(Metric(f"query p95 ms at {n}", round(row["p95_ms"], 1), target=target))
+        metrics.append(Metric(f"query p50 ms at {n}", round(row["p50_ms"], 1)))
+        metrics.append(Metric(f"index build s at {n}", round(row["build_seconds"], 1)))
+    return Section(
+        task="bench/retrieval",
+        metrics=metrics,
+        config={"embedder": res["embedder"], "mode": "hybrid"},
+        notes=["Build times above 1k include extrapolated embedding time (module docstring)."],
+        details=res,
+    )
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--sizes", default="1000,10000,100000")
