@@ -121,9 +121,11 @@ def _pieces(seg: Segment, silences: list[tuple[float, float]] | None = None) -> 
     words = seg.words
     cuts = {i for i in range(1, len(words)) if words[i].start - words[i - 1].end >= MIN_GAP}
     for a, b in silences or []:
-        if b <= words[0].start or a >= words[-1].end or len(words) < 2:
-            continue
         mid = (a + b) / 2
+        # a pause that ends just inside the first word (or starts inside the last) lies before
+        # (after) the segment's speech: cutting there would split off its first (last) word
+        if mid <= words[0].start or mid >= words[-1].end or len(words) < 2:
+            continue
         k = min(
             range(1, len(words)), key=lambda i: abs((words[i - 1].end + words[i].start) / 2 - mid)
         )
@@ -169,14 +171,35 @@ def _two_means(x: np.ndarray) -> tuple[np.ndarray, float]:
     return labels, float(np.linalg.norm(c[0] - c[1]) / spread)
 
 
+MIN_AGREEMENT = 0.6  # speech time on which voice clusters and the turn heuristic must agree
+
+
+def _agreement(
+    pieces: list[tuple[int, list[Word], float, float]], labels: np.ndarray, asker: int
+) -> float:
+    """Share of speech time where the clusters say what the turn heuristic says (questions:
+    the asking cluster; anything else: the answering one). Interviewers also speak without
+    asking, so agreement is never 1, but clusters that do not follow the voices fall to ~0.3."""
+    same = total = 0.0
+    for (_, words, start, end), lab in zip(pieces, labels, strict=True):
+        total += end - start
+        same += (end - start) * ((lab == asker) == is_question(_text(words)))
+    return same / total if total else 0.0
+
+
+def _by_turns(segments: list[Segment]) -> list[Segment]:
+    """The turn heuristic: a question is the interviewer's, anything else the interviewee's."""
+    for seg in segments:
+        seg.speaker = INTERVIEWER if is_question(seg.text) else INTERVIEWEE
+    return segments
+
+
 def label_speakers(segments: list[Segment], audio: np.ndarray | None = None) -> list[Segment]:
     """Label each segment interviewer/interviewee; segments may be split at speaker changes."""
     if not segments:
         return []
     if audio is None:
-        for seg in segments:
-            seg.speaker = INTERVIEWER if is_question(seg.text) else INTERVIEWEE
-        return segments
+        return _by_turns(segments)
     pieces: list[tuple[int, list[Word], float, float]] = []  # (segment index, words, start, end)
     silences = _silences(audio)
     for si, seg in enumerate(segments):
@@ -199,9 +222,7 @@ def label_speakers(segments: list[Segment], audio: np.ndarray | None = None) -> 
         if smallest < max(2, 0.05 * len(lab)):
             separation = 0.0
     if separation < 1.5:  # one voice or no usable audio: turn heuristic
-        for seg in segments:
-            seg.speaker = INTERVIEWER if is_question(seg.text) else INTERVIEWEE
-        return segments
+        return _by_turns(segments)
     # pieces too short to measure take their neighbour's voice
     for k in range(len(labels)):
         if labels[k] < 0:
@@ -219,6 +240,10 @@ def label_speakers(segments: list[Segment], audio: np.ndarray | None = None) -> 
         asker = 0 if questions[0] > questions[1] else 1
     else:
         asker = 0 if talk[0] < talk[1] else 1
+    if _agreement(pieces, labels, asker) < MIN_AGREEMENT:
+        # the voices did not split the interview into an asking and an answering side (two
+        # similar voices): the turn heuristic is more reliable than such clusters
+        return _by_turns(segments)
     names = {asker: INTERVIEWER, 1 - asker: INTERVIEWEE}
     out: list[Segment] = []
     k = 0

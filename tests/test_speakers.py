@@ -163,3 +163,49 @@ def test_clustering_of_a_long_hearing_keeps_memory_small() -> None:
     finally:
         tracemalloc.stop()
     assert peak_mb < 100  # the full matrix would take ~1,900 MB
+
+
+def test_a_pause_before_the_first_word_does_not_split_off_that_word() -> None:
+    """Whisper's first word often starts a few ms before the pause found in the audio ends
+    (pause 85.98-86.52 s, 「う」 from 86.50 s): the segment is not cut after 「う」."""
+    from pipeline.speakers import _pieces
+
+    seg = Segment(
+        id="s1",
+        start=86.5,
+        end=88.1,
+        text="うちは検収基準なので",
+        words=[
+            Word(start=86.50, end=86.58, word="う", probability=0.9),
+            Word(start=86.58, end=86.84, word="ちは", probability=0.9),
+            Word(start=86.84, end=87.68, word="検収基準", probability=0.9),
+            Word(start=87.68, end=88.06, word="なので", probability=0.9),
+        ],
+    )
+    assert len(_pieces(seg, [(85.98, 86.52)])) == 1
+    assert len(_pieces(seg, [(86.60, 86.82)])) == 2  # a pause inside the speech still cuts
+
+
+def test_voices_that_do_not_follow_the_turns_fall_back_to_the_turn_heuristic() -> None:
+    """Two clearly different sounds, but each one both asks and answers (similar voices split
+    by something else than the speaker): the clusters disagree with the questions, so the turn
+    heuristic labels the hearing instead of one cluster taking every answer."""
+    texts = ["承認は誰ですか？", "課長です。", "期限はありますか？", "月末です。"] * 2
+    pitches = [110, 110, 230, 230, 110, 110, 230, 230]  # each sound: a question and its answer
+    parts, segs, t = [], [], 0.0
+    for i, (text, f0) in enumerate(zip(texts, pitches, strict=True)):
+        parts += [voice(2.0, f0, i), np.zeros(SR // 2, np.float32)]
+        segs.append(
+            Segment(
+                id=str(i),
+                start=t,
+                end=t + 2.0,
+                text=text,
+                words=[Word(start=t, end=t + 2.0, word=text, probability=0.9)],
+            )
+        )
+        t += 2.5
+    out = label_speakers(segs, np.concatenate(parts))
+    assert [s.speaker for s in out] == [
+        INTERVIEWER if text.endswith("？") else INTERVIEWEE for text in texts
+    ]
