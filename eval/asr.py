@@ -194,7 +194,7 @@ def run(ctx: EvalContext) -> Section:
 
     settings = load_settings(ctx.work_dir / "ws")
     stt = speech_to_text(settings)
-    short = list(dict.fromkeys(["raw", "correct", DEFAULT]))  # quick/smoke: the default only
+    short = list(dict.fromkeys(["raw", "correct", DEFAULT]))  # quick/smoke: baseline + default
     configs = short if (ctx.smoke or ctx.quick) else list(CONFIGS)
     results: dict[str, dict[str, Any]] = {c: {} for c in configs}
     details: dict[str, Any] = {}

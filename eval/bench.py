@@ -170,7 +170,7 @@ def run(ctx: EvalContext) -> list[Section]:
                 )
             )
             continue
-        got = mod.run_section(ctx) if hasattr(mod, "run_section") else mod.run(ctx)
+        got = mod.run(ctx)
         sections += got if isinstance(got, list) else [got]
     llm = _llm(ctx)
     metrics: list[Metric] = []

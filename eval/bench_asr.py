@@ -101,8 +101,9 @@ def measure(minutes: list[float], batch: int | None = None) -> list[dict[str, fl
                 cwd=REPO,
                 capture_output=True,
                 text=True,
-                check=True,
             )
+            if out.returncode:
+                raise RuntimeError(f"bench_asr failed on {m:g} min:\n{out.stderr[-2000:]}")
             results.append(json.loads(out.stdout.strip().splitlines()[-1]))
     return results
 

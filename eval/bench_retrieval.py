@@ -44,7 +44,7 @@ def corpus(data_dir: Path) -> tuple[list[str], list[str]]:
     return texts, queries
 
 
-def run(sizes: list[int], work: Path, n_queries: int = 100) -> dict[str, Any]:
+def measure(sizes: list[int], work: Path, n_queries: int = 100) -> dict[str, Any]:
     from pipeline.adapters.embeddings import embedder_for
     from pipeline.adapters.vectorstore import ChromaVectorStore
     from pipeline.index import KnowledgeIndex
@@ -117,12 +117,12 @@ def run(sizes: list[int], work: Path, n_queries: int = 100) -> dict[str, Any]:
     return results
 
 
-def run_section(ctx: Any) -> Any:
+def run(ctx: Any) -> Any:
     """The harness task (``make bench``): quick 1k elements, full 1k/10k/100k."""
     from eval.common import Metric, Section
 
     sizes = [1000] if ctx.quick or ctx.smoke else [1000, 10000, 100000]
-    res = run(sizes, ctx.work_dir / "bench_retrieval", n_queries=30 if ctx.smoke else 100)
+    res = measure(sizes, ctx.work_dir / "bench_retrieval", n_queries=30 if ctx.smoke else 100)
     metrics = []
     for n, row in res["sizes"].items():
         target = "< 100" if n == "10000" else ""
@@ -144,7 +144,7 @@ def main() -> None:
     p.add_argument("--work", default="/tmp/shikumi-bench")
     p.add_argument("--queries", type=int, default=100)
     a = p.parse_args()
-    res = run([int(x) for x in a.sizes.split(",")], Path(a.work), a.queries)
+    res = measure([int(x) for x in a.sizes.split(",")], Path(a.work), a.queries)
     out = Path(a.work) / "bench_retrieval.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=1))

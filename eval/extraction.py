@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -76,17 +77,29 @@ def gold_transcript(folder: Path) -> Any:
 
 def whisper_transcript(folder: Path, work_dir: Path) -> Any:
     """The product's transcription of the sample audio, cached in the work folder."""
-    from pipeline.models import Transcript
-
-    cache = work_dir / "extraction-asr" / f"{folder.name}.json"
-    if cache.exists():
-        return Transcript.model_validate_json(cache.read_text(encoding="utf-8"))
     from pipeline.adapters.whisper import speech_to_text
+    from pipeline.models import Transcript
     from pipeline.settings import load_settings
     from pipeline.transcribe import transcribe_file
 
     script = json.loads((folder / "script.json").read_text(encoding="utf-8"))
     settings = load_settings(work_dir / "workspace")
+    # cached per transcription settings: a changed default never reuses an old transcript
+    used = settings.model_dump(
+        include={
+            "whisper_model",
+            "whisper_compute_type",
+            "whisper_batch_size",
+            "whisper_prompt",
+            "whisper_hotwords",
+            "glossary_correction",
+            "glossary",
+        }
+    )
+    key = hashlib.sha256(json.dumps([used, script.get("glossary")]).encode()).hexdigest()[:10]
+    cache = work_dir / "extraction-asr" / f"{folder.name}-{key}.json"
+    if cache.exists():
+        return Transcript.model_validate_json(cache.read_text(encoding="utf-8"))
     tr = transcribe_file(  # as the product runs it, with the hearing's project glossary
         folder / "audio.ogg",
         folder.name,

@@ -209,3 +209,34 @@ def test_voices_that_do_not_follow_the_turns_fall_back_to_the_turn_heuristic() -
     assert [s.speaker for s in out] == [
         INTERVIEWER if text.endswith("？") else INTERVIEWEE for text in texts
     ]
+
+
+def test_interviewer_remarks_that_are_not_questions_keep_the_voice_labels() -> None:
+    """The interviewer also says 「なるほど。」: the voices still decide (the turn heuristic would
+    give those remarks to the interviewee)."""
+    script = [
+        ("なるほど。", 110),
+        ("承認は誰ですか？", 110),
+        ("課長です。", 230),
+        ("なるほど。", 110),
+        ("期限はありますか？", 110),
+        ("月末です。", 230),
+    ] * 2
+    parts, segs, t = [], [], 0.0
+    for i, (text, f0) in enumerate(script):
+        dur = 1.5 if text == "なるほど。" else 2.5
+        parts += [voice(dur, f0, i), np.zeros(SR // 2, np.float32)]
+        segs.append(
+            Segment(
+                id=str(i),
+                start=t,
+                end=t + dur,
+                text=text,
+                words=[Word(start=t, end=t + dur, word=text, probability=0.9)],
+            )
+        )
+        t += dur + 0.5
+    out = label_speakers(segs, np.concatenate(parts))
+    assert [s.speaker for s in out] == [
+        INTERVIEWER if f0 == 110 else INTERVIEWEE for _, f0 in script
+    ]

@@ -65,6 +65,11 @@ class FasterWhisper:
     ``BatchedInferencePipeline``; ``initial_prompt`` then applies to every chunk. With
     ``batch_size`` <= 1 decoding is sequential and the prompt only reaches the first 30 s
     window (``condition_on_previous_text`` is off, against repetition loops).
+
+    With a prompt or hotwords, speech that a decoded chunk leaves uncovered (2 s or more
+    between its last word and the next chunk; a chunk decoded to nothing counts as uncovered)
+    is decoded again without them: Whisper base sometimes stops a prompted chunk after the
+    question and drops the answer.
     """
 
     def __init__(
@@ -111,29 +116,7 @@ class FasterWhisper:
         }
         cuts = window_cuts(audio)
 
-        def start(a: int, b: int) -> tuple[Iterable[Any], Any]:
-            try:
-                with heavy():  # VAD and feature extraction run here, before the first segment
-                    if self._batched is not None:
-                        # VAD chunks (<= 30 s) decoded in batches, each on its own: the prompt
-                        # (glossary) conditions every chunk, a mis-decoded chunk cannot derail
-                        # the next, and no timestamp tokens are decoded (with them, Whisper base
-                        # skipped whole passages); word timestamps come from the alignment pass
-                        return self._batched.transcribe(
-                            audio[a:b],
-                            batch_size=self.batch_size,
-                            without_timestamps=True,
-                            **options,
-                        )
-                    return self._model.transcribe(audio[a:b], **options)
-            except Exception as exc:
-                raise TranscriptionError(
-                    f"Whisper failed before transcribing: {exc}",
-                    "Retry; if it fails again, try another model (SHIKUMI_WHISPER_MODEL).",
-                    cause=exc,
-                ) from exc
-
-        first, info = start(cuts[0], cuts[1])
+        first, info = self._start(audio[cuts[0] : cuts[1]], options)
         hinted = bool(hotwords or initial_prompt)
         level = speech_level(frame_rms(audio, SAMPLE_RATE // 10)) if hinted else None
 
@@ -148,18 +131,21 @@ class FasterWhisper:
             end = cuts[k + 1] / SAMPLE_RATE
             for seg, nxt in _pairs(raws):
                 yield seg
-                said = max([seg.end, *(w.end for w in seg.words)])
+                # a chunk decoded to nothing spans the whole chunk but has no words
+                said = max(w.end for w in seg.words) if seg.words else seg.start
                 gap_end = nxt.start if nxt else end
                 if uncovered_speech(audio, said, gap_end, level) >= DROPPED_SPEECH_S:
-                    a = max(0, int(said * SAMPLE_RATE) - SAMPLE_RATE // 10)
-                    b = int(gap_end * SAMPLE_RATE)
-                    again = self._decode(audio[a:b], options | _NO_HINT)
-                    yield from (_raw(s, a / SAMPLE_RATE) for s in again)
+                    a, b = int(said * SAMPLE_RATE), int(gap_end * SAMPLE_RATE)
+                    plain = options | _NO_HINT | {"language": info.language}
+                    again, _ = self._start(audio[a:b], plain)
+                    yield from (_raw(s, a / SAMPLE_RATE) for s in locked_iter(iter(again)))
 
         def gen() -> Iterator[RawSegment]:
             # lazy: decoding happens while we iterate; take turns with the local LLM per segment
             for k in range(len(cuts) - 1):
-                segments = first if k == 0 else start(cuts[k], cuts[k + 1])[0]
+                segments = (
+                    first if k == 0 else self._start(audio[cuts[k] : cuts[k + 1]], options)[0]
+                )
                 for seg in window(k, segments):
                     # batched: one segment per VAD chunk (up to 30 s, often a question and
                     # its answer): cut at sentence ends so review and speakers see sentences
@@ -172,16 +158,25 @@ class FasterWhisper:
             model=self.name,
         )
 
-    def _decode(self, audio: np.ndarray, options: dict[str, Any]) -> list[Any]:
-        """A short stretch of audio decoded at once (under the compute lock)."""
-        with heavy():
-            if self._batched is not None:
-                segments, _ = self._batched.transcribe(
-                    audio, batch_size=self.batch_size, without_timestamps=True, **options
-                )
-            else:
-                segments, _ = self._model.transcribe(audio, **options)
-            return list(segments)
+    def _start(self, audio: np.ndarray, options: dict[str, Any]) -> tuple[Iterable[Any], Any]:
+        """Start decoding ``audio``: lazy segments (decoded while iterated) and the info."""
+        try:
+            with heavy():  # VAD and feature extraction run here, before the first segment
+                if self._batched is not None:
+                    # VAD chunks (<= 30 s) decoded in batches, each on its own: the prompt
+                    # (glossary) conditions every chunk, a mis-decoded chunk cannot derail the
+                    # next, and no timestamp tokens are decoded (with them, Whisper base skipped
+                    # whole passages); word timestamps come from the alignment pass
+                    return self._batched.transcribe(
+                        audio, batch_size=self.batch_size, without_timestamps=True, **options
+                    )
+                return self._model.transcribe(audio, **options)
+        except Exception as exc:
+            raise TranscriptionError(
+                f"Whisper failed before transcribing: {exc}",
+                "Retry; if it fails again, try another model (SHIKUMI_WHISPER_MODEL).",
+                cause=exc,
+            ) from exc
 
 
 def _raw(s: Any, offset: float) -> RawSegment:
