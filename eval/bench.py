@@ -7,7 +7,8 @@ One entry point for every speed figure, each with peak memory:
 - extraction seconds per audio minute: ``pipeline.extract.extract`` on the reference
   transcripts of ``data/samples`` (quick: the 35-second ``ja_smoke``; full: every sample);
 - time to first answer token: the assistant's answer prompt (``prompts/answer.md``) with five
-  rules, streamed from the configured chat model (retrieval time is measured separately).
+  rules (other rules for each question, as retrieval gives), streamed from the configured chat
+  model (retrieval time is measured separately).
 Peak memory: ``resource.getrusage`` for this process and the high-water mark (``VmHWM`` in
 ``/proc/<pid>/status``) of the embedded llama.cpp server process.
 
@@ -118,13 +119,20 @@ def extraction_speed(ctx: EvalContext, llm: Any) -> tuple[list[Metric], dict[str
 def first_token(ctx: EvalContext, llm: Any) -> tuple[list[Metric], dict[str, Any]]:
     from pipeline.prompts import load_prompt
 
-    gold = json.loads((SAMPLES / "ja_smoke" / "gold.json").read_text(encoding="utf-8"))
-    rules = "\n".join(
-        f"[{e['id'].upper()}] {e['summary']} 「{e.get('quote', '')}」" for e in gold["elements"][:5]
-    )
+    elements = [
+        e
+        for name in ("ja_smoke", "ja_expense")
+        for e in json.loads((SAMPLES / name / "gold.json").read_text(encoding="utf-8"))["elements"]
+    ]
     questions = TTFT_QUESTIONS[:1] if ctx.smoke else TTFT_QUESTIONS
     ttft, total = [], []
-    for q in questions:
+    for i, q in enumerate(questions):
+        # other rules for every question, as retrieval gives: only the static system prompt
+        # can come from the server's prompt cache
+        rules = "\n".join(
+            f"[{e['id'].upper()}] {e['summary']} 「{e.get('quote', '')}」"
+            for e in elements[5 * i : 5 * i + 5]
+        )
         prompt = load_prompt("answer")
         lang = "Japanese" if any("\u3040" <= c <= "\u9fff" for c in q) else "English"
         values = {"rules": rules, "question": q, "language": lang}
