@@ -58,7 +58,7 @@ def build_audio(minutes: float, out: Path) -> Path:
 def one(path: Path, batch: int | None) -> dict[str, float]:
     from pipeline.adapters.whisper import speech_to_text
     from pipeline.settings import load_settings
-    from pipeline.transcribe import transcribe_file
+    from pipeline.transcribe import transcribe_file, vocabulary_options
 
     overrides = {} if batch is None else {"whisper_batch_size": batch}
     settings = load_settings(Path(tempfile.mkdtemp()), **overrides)
@@ -66,16 +66,7 @@ def one(path: Path, batch: int | None) -> dict[str, float]:
     stt = speech_to_text(settings)
     load_s = time.monotonic() - t0
     t0 = time.monotonic()
-    tr = transcribe_file(
-        path,
-        "bench",
-        stt,
-        language="ja",
-        glossary=settings.glossary,
-        hotwords=settings.whisper_hotwords,
-        prompt=settings.whisper_prompt,
-        correct=settings.glossary_correction,
-    )
+    tr = transcribe_file(path, "bench", stt, language="ja", **vocabulary_options(settings))
     run_s = time.monotonic() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {

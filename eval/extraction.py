@@ -80,35 +80,26 @@ def whisper_transcript(folder: Path, work_dir: Path) -> Any:
     from pipeline.adapters.whisper import speech_to_text
     from pipeline.models import Transcript
     from pipeline.settings import load_settings
-    from pipeline.transcribe import transcribe_file
+    from pipeline.transcribe import transcribe_file, vocabulary_options
 
     script = json.loads((folder / "script.json").read_text(encoding="utf-8"))
     settings = load_settings(work_dir / "workspace")
-    # cached per transcription settings: a changed default never reuses an old transcript
-    used = settings.model_dump(
-        include={
-            "whisper_model",
-            "whisper_compute_type",
-            "whisper_batch_size",
-            "whisper_prompt",
-            "whisper_hotwords",
-            "glossary_correction",
-            "glossary",
-        }
+    # as the product runs it, with the hearing's project glossary; cached per transcription
+    # settings, so that a changed default never reuses an old transcript
+    vocabulary = vocabulary_options(settings, script.get("glossary", []))
+    model = settings.model_dump(
+        include={"whisper_model", "whisper_compute_type", "whisper_batch_size"}
     )
-    key = hashlib.sha256(json.dumps([used, script.get("glossary")]).encode()).hexdigest()[:10]
+    key = hashlib.sha256(json.dumps([model, vocabulary]).encode()).hexdigest()[:10]
     cache = work_dir / "extraction-asr" / f"{folder.name}-{key}.json"
     if cache.exists():
         return Transcript.model_validate_json(cache.read_text(encoding="utf-8"))
-    tr = transcribe_file(  # as the product runs it, with the hearing's project glossary
+    tr = transcribe_file(
         folder / "audio.ogg",
         folder.name,
         speech_to_text(settings),
         language=script["language"],
-        glossary=[*settings.glossary, *script.get("glossary", [])],
-        hotwords=settings.whisper_hotwords,
-        prompt=settings.whisper_prompt,
-        correct=settings.glossary_correction,
+        **vocabulary,
     )
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(tr.model_dump_json(), encoding="utf-8")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,12 +23,16 @@ from .glossary import Glossary
 from .models import Language, Segment, SegmentFlag, Transcript, Word
 from .speakers import INTERVIEWEE, INTERVIEWER, label_speakers
 
+if TYPE_CHECKING:
+    from .settings import Settings
+
 __all__ = [
     "INTERVIEWEE",
     "INTERVIEWER",
     "ProgressFn",
     "quality_flags",
     "transcribe_file",
+    "vocabulary_options",
 ]
 
 LOW_LOGPROB = -1.0
@@ -187,6 +191,17 @@ def _shift(seg: RawSegment, offset: float) -> RawSegment:
 
 
 # --------------------------------------------------------------------------- the stage
+
+
+def vocabulary_options(settings: Settings, project_terms: Iterable[str] = ()) -> dict[str, Any]:
+    """The keyword arguments of ``transcribe_file`` that the settings decide: the glossary
+    (settings' terms plus ``project_terms``) and how it is used (hotwords, prompt, correction)."""
+    return {
+        "glossary": [*settings.glossary, *project_terms],
+        "hotwords": settings.whisper_hotwords,
+        "prompt": settings.whisper_prompt,
+        "correct": settings.glossary_correction,
+    }
 
 
 def transcribe_file(

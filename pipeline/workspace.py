@@ -33,7 +33,7 @@ from .retrieve import Retriever
 from .review import Reviewer
 from .settings import EMBEDDED, Settings
 from .store import Store
-from .transcribe import transcribe_file
+from .transcribe import transcribe_file, vocabulary_options
 
 Progress = Callable[[str, float], None]  # (stage message, fraction 0..1)
 
@@ -152,14 +152,11 @@ class Workspace:
                 interview_id,
                 self.stt(),
                 language=language,
-                glossary=self.settings.glossary,
                 progress=lambda done, total: progress(
                     f"transcribing {done / 60:.1f}/{total / 60:.1f} min", done / max(total, 1e-9)
                 ),
-                hotwords=self.settings.whisper_hotwords,
-                prompt=self.settings.whisper_prompt,
-                correct=self.settings.glossary_correction,
                 checkpoint=checkpoint,
+                **vocabulary_options(self.settings),
             )
         except ShikumiError as exc:
             self.store.set_interview_status(interview_id, InterviewStatus.FAILED, str(exc))

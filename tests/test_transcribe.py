@@ -186,3 +186,17 @@ def test_workspace_resumes_and_cleans_up(tmp_path: Path, make_workspace) -> None
     # restart=True ignores any checkpoint and runs from the start
     ws._stt = StopAfter(SEGS)
     assert len(ws.transcribe(iv.id, restart=True).segments) == 4
+
+
+def test_vocabulary_options_follow_the_settings(tmp_path) -> None:
+    """The product, the extraction eval and the benchmark transcribe with the same options."""
+    from pipeline.settings import load_settings
+    from pipeline.transcribe import vocabulary_options
+
+    settings = load_settings(tmp_path, glossary=["稟議"], whisper_prompt=False)
+    assert vocabulary_options(settings, ["楽楽精算"]) == {
+        "glossary": ["稟議", "楽楽精算"],
+        "hotwords": False,
+        "prompt": False,
+        "correct": True,
+    }
