@@ -16,6 +16,7 @@ labels questions as the interviewer.
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import TYPE_CHECKING
 
@@ -201,9 +202,12 @@ def label_speakers(segments: list[Segment], audio: np.ndarray | None = None) -> 
     if audio is None:
         return _by_turns(segments)
     pieces: list[tuple[int, list[Word], float, float]] = []  # (segment index, words, start, end)
-    silences = _silences(audio)
+    silences = _silences(audio)  # in time order, not overlapping: their ends are sorted too
+    starts, ends = [a for a, _ in silences], [b for _, b in silences]
     for si, seg in enumerate(segments):
-        inside = [(a, b) for a, b in silences if b > seg.start and a < seg.end]
+        # the pauses that end after the segment starts and start before it ends
+        first = bisect.bisect_right(ends, seg.start)
+        inside = silences[first : bisect.bisect_left(starts, seg.end, lo=first)]
         for words in _pieces(seg, inside):
             start = words[0].start if words else seg.start
             end = words[-1].end if words else seg.end

@@ -261,9 +261,7 @@ def window_cuts(audio: np.ndarray, window_s: float = WINDOW_S) -> list[int]:
     cuts = [0]
     while n - cuts[-1] > 1.5 * size:
         lo = cuts[-1] + size - 10 * SAMPLE_RATE
-        part = audio[lo : lo + 20 * SAMPLE_RATE]
-        m = len(part) // hop
-        rms = np.sqrt(np.mean(np.square(part[: m * hop].reshape(m, hop)), axis=1))
+        rms = frame_rms(audio[lo : lo + 20 * SAMPLE_RATE], hop)
         cuts.append(lo + int(np.argmin(rms)) * hop + hop // 2)
     return [*cuts, n]
 
