@@ -41,9 +41,37 @@ class InterviewStatus(StrEnum):
     FAILED = "failed"
 
 
+DEFAULT_ENGAGEMENT = "default"
+
+
+class BusinessArea(BaseModel):
+    """One node of an engagement's 大分類 / 中分類 / 小分類 tree."""
+
+    name: str
+    children: list[BusinessArea] = Field(default_factory=list)
+
+
+class Engagement(BaseModel):
+    """One client project: its hearings, glossary, business-area tree and members.
+
+    Every interview belongs to one (``Interview.engagement_id``); the ``default`` engagement
+    keeps single-hearing use as simple as before.
+    """
+
+    id: str = Field(default_factory=lambda: new_id("eng"))
+    name: str
+    client: str = ""
+    glossary: list[str] = Field(default_factory=list)
+    areas: list[BusinessArea] = Field(default_factory=list)
+    members: list[str] = Field(default_factory=list)  # user names
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class Interview(BaseModel):
     id: str = Field(default_factory=lambda: new_id("int"))
     title: str
+    engagement_id: str = DEFAULT_ENGAGEMENT
+    interviewee: str = ""  # who was heard (name), for the knowledge-holder view
     business_area: str = ""
     interviewee_roles: list[str] = Field(default_factory=list)
     interview_date: date | None = None

@@ -34,6 +34,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from .errors import NotFoundError
 from .models import (
+    DEFAULT_ENGAGEMENT,
+    Engagement,
     ELEMENT_ADAPTER,
     ID_PREFIX,
     AnyElement,
@@ -54,6 +56,13 @@ from .models import (
 
 class Base(DeclarativeBase):
     pass
+
+
+class EngagementRow(Base):
+    __tablename__ = "engagements"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class InterviewRow(Base):
@@ -157,6 +166,47 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    # ------------------------------------------------------------------ engagements
+
+    def save_engagement(self, engagement: Engagement) -> Engagement:
+        """Insert or replace an engagement."""
+        with self.tx() as s:
+            row = s.get(EngagementRow, engagement.id)
+            if row is None:
+                s.add(
+                    EngagementRow(
+                        id=engagement.id,
+                        data=_dump(engagement),
+                        created_at=engagement.created_at,
+                    )
+                )
+            else:
+                row.data = _dump(engagement)
+        return engagement
+
+    def get_engagement(self, engagement_id: str) -> Engagement:
+        with self.tx() as s:
+            row = s.get(EngagementRow, engagement_id)
+            if row is not None:
+                return Engagement.model_validate(row.data)
+        if engagement_id == DEFAULT_ENGAGEMENT:
+            return Engagement(id=DEFAULT_ENGAGEMENT, name="既定 / Default")
+        raise NotFoundError(
+            f"Engagement {engagement_id} not found.",
+            "List engagements with `shikumi engagements` and use one of their ids.",
+        )
+
+    def list_engagements(self) -> list[Engagement]:
+        with self.tx() as s:
+            rows = s.scalars(select(EngagementRow).order_by(EngagementRow.created_at)).all()
+            found = [Engagement.model_validate(r.data) for r in rows]
+        if not any(e.id == DEFAULT_ENGAGEMENT for e in found):
+            found.insert(0, Engagement(id=DEFAULT_ENGAGEMENT, name="既定 / Default"))
+        return found
+
+    def list_engagement_interviews(self, engagement_id: str) -> list[Interview]:
+        return [i for i in self.list_interviews() if i.engagement_id == engagement_id]
 
     # ------------------------------------------------------------------ interviews
 
