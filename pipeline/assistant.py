@@ -1,11 +1,16 @@
 """Stage 6: answer an operator's question from approved rules only, with checked citations.
 
-The flow of one question:
+The flow of one question (``mode="structured"``, the default):
 1. retrieve (hybrid, with optional filters by business area, interview and element kind);
 2. if the best match is below the calibrated threshold, nothing approved covers the question:
    say so plainly, name who to ask if the knowledge base knows, record an open question;
-3. otherwise the chat model answers from the retrieved rules only, shaped as a procedure
-   (steps, condition, who decides, exception), citing rule ids after every statement;
+3. otherwise the answer is rendered from the approved structure (``compose``): the model
+   chooses which element applies (or none: not covered), conditions are evaluated against the
+   question, a missing fact becomes one follow-up question, and every line is rendered from the
+   element's reviewed fields with its id. Faithful by construction.
+
+``mode="generate"`` (for strong models) lets the chat model write the answer from the retrieved
+rules instead, citing rule ids after every statement; then
 4. the answer is checked statement by statement before anyone sees it: citations to rules
    that were not retrieved are removed, statements without a valid citation are removed,
    ``NO_RULE`` (the model says nothing fits) and an answer with no supported statement left
@@ -22,9 +27,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
+from typing import Literal
+
 from .adapters.llm import ChatModel
+from .compose import Candidate, Composer, Composition, Line
 from .errors import NotFoundError
-from .models import Answer, Citation
+from .models import AnyElement, Answer, Citation
 from .prompts import load_prompt
 from .retrieve import Filters, Retrieved, Retriever
 from .store import Store
@@ -192,12 +200,15 @@ class Assistant:
         llm_factory: Callable[[], ChatModel],
         k: int = 5,
         max_tokens: int = 600,
+        mode: Literal["structured", "generate"] = "structured",
     ):
         self.store = store
         self.retriever = retriever
         self._llm_factory = llm_factory  # called only when a rule covers the question
         self.k = k
         self.max_tokens = max_tokens
+        self.mode = mode
+        self.composer = Composer(llm_factory)
 
     # ------------------------------------------------------------------ pieces
 
@@ -287,6 +298,52 @@ class Assistant:
             warnings=warnings,
         )
 
+    def _element(self, r: Retrieved) -> AnyElement | None:
+        try:
+            return self.store.get_element(r.id)
+        except NotFoundError:
+            return None  # a text-only rule (e.g. an imported rulebook): no reviewed fields
+
+    def candidates(self, results: list[Retrieved]) -> list[Candidate]:
+        out, engagements = [], {}
+        for r in results:
+            el = self._element(r)
+            eng = ""
+            if el is not None:
+                if el.interview_id not in engagements:
+                    try:
+                        engagements[el.interview_id] = self.store.get_interview(
+                            el.interview_id
+                        ).engagement_id
+                    except NotFoundError:
+                        engagements[el.interview_id] = ""
+                eng = engagements[el.interview_id]
+            out.append(Candidate(r, el, eng))
+        return out
+
+    def from_composition(
+        self,
+        question: str,
+        comp: Composition,
+        results: list[Retrieved],
+        filters: Filters | None = None,
+    ) -> Answer:
+        if not comp.covered:
+            note = "the model chose none of the retrieved rules"
+            return self.not_covered(question, results, filters, [note])
+        by_id = {r.id.upper(): r for r in results}
+        if comp.conflict:
+            self.store.record_open_question(comp.conflict)
+        warnings = ["approved rules from different hearings disagree"] if comp.conflict else []
+        return Answer(
+            question=question,
+            text=comp.text,
+            covered=True,
+            citations=[self.citation(by_id[i.upper()]) for i in comp.ids if i.upper() in by_id],
+            retrieved_ids=[r.id for r in results],
+            warnings=warnings,
+        )
+
     def _messages(self, question: str, results: list[Retrieved]) -> list[dict[str, str]]:
         lang = "Japanese" if question_language(question) == "ja" else "English"
         return load_prompt("answer").render(
@@ -321,6 +378,9 @@ class Assistant:
         results = self.retrieve(question, filters)
         if not self.retriever.covered(results):
             return self.not_covered(question, results, filters)
+        if self.mode == "structured":
+            comp = self.composer.compose(question, self.candidates(results))
+            return self.from_composition(question, comp, results, filters)
         messages = self._messages(question, results)
         out = self._llm_factory().complete(messages, max_tokens=self.max_tokens)
         return self.check(question, out.text, results, filters)
@@ -339,6 +399,13 @@ class Assistant:
         results = self.retrieve(question, filters)
         if not self.retriever.covered(results):
             yield self.not_covered(question, results, filters)
+            return
+        if self.mode == "structured":
+            for item in self.composer.stream(question, self.candidates(results)):
+                if isinstance(item, Line):
+                    yield item.render()
+                else:
+                    yield self.from_composition(question, item, results, filters)
             return
         allowed = {r.id.upper() for r in results}
         raw, done, stopped = "", 0, False

@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     chroma_host: str = ""  # empty: embedded persistent chromadb in the workspace
     chroma_port: int = 8000
 
+    # Assistant: "structured" renders answers from the approved fields (the model only chooses);
+    # "generate" lets the chat model write them (for strong models; still citation-checked)
+    answer_mode: Literal["structured", "generate"] = "structured"
+
     ui_language: Literal["ja", "en"] = "ja"
     reviewer: str = Field(default_factory=lambda: os.environ.get("USER", "reviewer") or "reviewer")
 

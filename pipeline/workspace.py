@@ -92,7 +92,9 @@ class Workspace:
     @cached_property
     def assistant(self) -> Assistant:
         self.index.ensure_built()  # new workspace, or a switched embedder: build from the DB
-        return Assistant(self.store, Retriever(self.index), self.llm)
+        return Assistant(
+            self.store, Retriever(self.index), self.llm, mode=self.settings.answer_mode
+        )
 
     # ------------------------------------------------------------------ stage 0: upload
 

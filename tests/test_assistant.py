@@ -1,5 +1,8 @@
 """The assistant answers from approved rules only, cites them, and refuses to invent.
 
+These tests cover ``mode="generate"`` (the model writes the answer); tests/test_compose.py
+covers the default structured mode.
+
 FakeChat returns raw model text, so the real prompt, streaming and citation checks run.
 """
 
@@ -54,6 +57,7 @@ def _ws(make_workspace: Any, *responses: str, threshold: float = 0.05) -> Worksp
     for el in els:
         ws.reviewer.approve(el.id, "sato")
     ws.assistant.retriever.threshold = threshold
+    ws.assistant.mode = "generate"  # these tests cover free generation and its checks
     return ws
 
 

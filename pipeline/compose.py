@@ -1,0 +1,516 @@
+"""Answers rendered from the approved structure: the model chooses, the fields speak.
+
+For one question and the approved elements retrieval found:
+1. the model chooses which element answers (or none) — one token, scored by log-probabilities;
+2. for a judgment, the rule row that applies is found by evaluating its condition against the
+   question (``conditions``); where the question lacks the fact the row needs, the answer is one
+   follow-up question for it; where no comparison can be made, the model chooses the row;
+3. the answer is rendered from the chosen element's reviewed fields in the shape the question
+   asks for: "what do I do" -> the procedure / handling; "who" -> the approver with the
+   condition; yes/no -> yes or no first (the model reads the applicable row and the facts);
+4. approved judgments from different hearings that answer the same question with different
+   thresholds or deciders are shown side by side and recorded as an open question.
+
+Every line carries the id of the element it was rendered from, so the answer is faithful by
+construction. Text-only rules (no reviewed fields, e.g. an imported rulebook) are answered by the
+model choosing yes / no / ask, with the snippet as the rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .adapters.llm import ChatModel
+from .choose import LETTERS, choose
+from .conditions import Case, Verdict, bounds_of, evaluate_row, missing_question
+from .models import AnyElement, Exception_, Finding, Judgment, RuleRow, Task
+from .prompts import load_prompt
+from .retrieve import Retrieved
+
+Shape = Literal["how", "who", "yesno"]
+MAX_OPTIONS = 5
+NONE_PROBABILITY = 0.5  # the model's "none of these" at or above this: not covered
+SAME_PROBABILITY = 0.7  # the model's "same decision" needed to call two rules a conflict
+EXTRA_PROBABILITY = 0.25  # another element this likely is added (e.g. the exception that fits)
+
+# Interrogatives and question grammar (closed word classes of each language, not phrasings of
+# any hearing): they decide the answer's shape.
+_WHO = re.compile(r"誰|だれ|どなた|どの(?:人|方|部署|上司)|承認者|決裁者|判断者|責任者|担当者は|"
+                  r"\bwho\b|\bwhom\b|\bwhose\b|which (?:person|manager|role|team)", re.I)  # fmt: skip
+_WH_JA = re.compile(r"何|なに[をがもでと]|なんの|なんと言|いつ|どこ|どう|どの|どれ|どんな|"
+                    r"いくら|いくつ|なぜ|どちら")  # fmt: skip
+_YESNO_JA = re.compile(r"(?:ます|です|でしょう|ません|ない|いい|良い|よい|要る|いる|必要|可能|できる)"
+                       r"(?:か|かね|の)?\s*[？?]?\s*$")  # fmt: skip
+_YESNO_EN = re.compile(
+    r"^(?:do|does|did|is|are|was|were|can|could|should|shall|must|may|might|will|would|"
+    r"have|has|need|am)\b", re.I)  # fmt: skip
+
+
+def question_shape(question: str) -> Shape:
+    q = question.strip()
+    if _WHO.search(q):
+        return "who"
+    last = re.split(r"(?<=[。.!！])\s*", q.rstrip("。. "))[-1] if q else q
+    if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", last):
+        if not _WH_JA.search(last) and _YESNO_JA.search(last):
+            return "yesno"
+        return "how"
+    sentence = re.split(r"[.!?]\s+", q)[-1].strip() if q else q
+    if _YESNO_EN.match(sentence) and not re.search(r"\bhow\b|\bwhat\b|\bwhen\b", sentence, re.I):
+        return "yesno"
+    return "how"
+
+
+def language_of(text: str) -> str:
+    return "ja" if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text) else "en"
+
+
+@dataclass
+class Candidate:
+    result: Retrieved
+    element: AnyElement | None  # None: a text-only rule
+    engagement: str = ""  # rules disagree only within one engagement (one client)
+
+    @property
+    def id(self) -> str:
+        return self.result.id
+
+
+@dataclass
+class Line:
+    text: str
+    ids: list[str]
+
+    def render(self) -> str:
+        cites = "".join(f"[{i}]" for i in self.ids)
+        return f"{self.text} {cites}".strip()
+
+
+@dataclass
+class Composition:
+    lines: list[Line] = field(default_factory=list)
+    covered: bool = True
+    decision: str = "answer"  # answer / yes / no / inquire / none
+    conflict: str = ""  # open question for the consultant, when approved rules disagree
+    chosen: str = ""  # id of the element the answer was rendered from
+    probabilities: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ids(self) -> list[str]:
+        out: list[str] = []
+        for line in self.lines:
+            out += [i for i in line.ids if i not in out]
+        return out
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.render() for line in self.lines)
+
+
+L = {
+    "ja": {"yes": "はい。", "no": "いいえ。", "decider": "判断者", "actor": "担当", "owner": "担当",
+           "systems": "使用システム", "frequency": "頻度", "inputs": "インプット",
+           "outputs": "アウトプット", "deadline": "締切", "step": "手順", "if": "場合",
+           "applies": "あなたのケース", "not_applies": "この条件には当たりません",
+           "conflict": "注意: ヒアリングによってルールが異なります。コンサルタントに確認中です"
+                       "(要確認事項として記録しました)。",
+           "exception": "例外", "rule": "判断", "which_case": "次のどの場合に当たりますか？"},
+    "en": {"yes": "Yes.", "no": "No.", "decider": "decides", "actor": "who", "owner": "owner",
+           "systems": "systems", "frequency": "frequency", "inputs": "inputs",
+           "outputs": "outputs", "deadline": "deadline", "step": "Step", "if": "if",
+           "applies": "your case", "not_applies": "this condition does not apply",
+           "conflict": "Note: the hearings disagree on this rule; the consultant has been asked"
+                       " (recorded as an open question).",
+           "exception": "Exception", "rule": "Rule", "which_case": "Which of these cases applies?"},
+}  # fmt: skip
+
+
+def _short(text: str, n: int = 140) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def option_text(c: Candidate) -> str:
+    """One line per candidate for the choice prompt: kind and the fields that say what it is."""
+    el = c.element
+    if el is None:
+        return _short(c.result.text, 220)
+    if isinstance(el, Judgment):
+        rows = " / ".join(f"{r.condition} → {r.outcome}" for r in el.rules[:3])
+        return _short(f"判断/Judgment: {el.decision or el.summary}" + (f" / {rows}" if rows else ""))
+    if isinstance(el, Exception_):
+        return _short(f"例外/Exception: {el.trigger or el.summary} → {el.handling}")
+    if isinstance(el, Task):
+        return _short(f"作業/Task: {el.action or el.summary}")
+    return _short(f"{el.kind}: {el.summary}")
+
+
+def _judgment_line(el: Judgment) -> str:
+    rows = " / ".join(_row_text(r) for r in _rows(el))
+    return _short(f"{el.decision or el.summary}: {rows}", 200)
+
+
+def _rows(el: Judgment) -> list[RuleRow]:
+    return el.rules or [RuleRow(condition="", outcome=el.summary)]
+
+
+def _row_text(row: RuleRow) -> str:
+    if not row.condition:
+        return row.outcome
+    return f"{row.condition} → {row.outcome}"
+
+
+class Composer:
+    def __init__(self, llm_factory: Callable[[], ChatModel]):
+        self._llm_factory = llm_factory
+
+    # ------------------------------------------------------------------ choices
+
+    def choose_element(self, question: str, cands: list[Candidate]) -> dict[str, float]:
+        """Probability per candidate id, plus "N" for none of them."""
+        cands = cands[:MAX_OPTIONS]
+        labels = [*LETTERS[: len(cands)], "N"]
+        options = "\n".join(f"{LETTERS[i]}) {option_text(c)}" for i, c in enumerate(cands))
+        msgs = load_prompt("answer_choose").render(question=question, options=options)
+        choice = choose(self._llm_factory(), msgs, labels)
+        if not choice.probs:  # the model wrote no label: trust retrieval's order
+            return {cands[0].id: 1.0} if cands else {"N": 1.0}
+        out = {c.id: choice.p(LETTERS[i]) for i, c in enumerate(cands)}
+        out["N"] = choice.p("N")
+        return out
+
+    def choose_row(self, question: str, el: Judgment, rows: list[RuleRow]) -> int | None:
+        """Index of the row that applies, or None when the question does not tell."""
+        labels = [str(i) for i in range(len(rows) + 1)][:10]
+        listed = "\n".join(f"{i + 1}) {_row_text(r)}" for i, r in enumerate(rows[:9]))
+        msgs = load_prompt("answer_row").render(
+            decision=el.decision or el.summary, rows=listed, question=question
+        )
+        choice = choose(self._llm_factory(), msgs, labels)
+        if not choice.label or choice.label == "0" or choice.p(choice.label) < 0.5:
+            return None
+        return int(choice.label) - 1
+
+    def yes_or_no(self, question: str, rule: str, facts: str) -> bool:
+        msgs = load_prompt("answer_yesno").render(rule=rule, facts=facts, question=question)
+        choice = choose(self._llm_factory(), msgs, ["Y", "N"])
+        return choice.p("Y") >= choice.p("N")
+
+    # ------------------------------------------------------------------ rendering
+
+    def compose(self, question: str, cands: list[Candidate]) -> Composition:
+        return _collect(self.stream(question, cands))
+
+    def stream(self, question: str, cands: list[Candidate]) -> Iterator[Line | Composition]:
+        """Lines as they are decided, then the final Composition."""
+        comp = Composition()
+        if not cands:
+            comp.covered, comp.decision = False, "none"
+            yield comp
+            return
+        probs = self.choose_element(question, cands)
+        comp.probabilities = probs
+        ranked = sorted((c for c in cands if c.id in probs), key=lambda c: -probs[c.id])
+        if probs.get("N", 0.0) >= NONE_PROBABILITY or not ranked:
+            comp.covered, comp.decision = False, "none"
+            yield comp
+            return
+        primary = ranked[0]
+        comp.chosen = primary.id
+        lang = language_of(question)
+        shape = question_shape(question)
+        for line in self._render(question, shape, lang, primary, comp):
+            comp.lines.append(line)
+            yield line
+        conflict = self._conflict(primary, ranked, probs, lang)
+        if conflict is not None:
+            comp.lines += conflict[0]
+            comp.conflict = conflict[1]
+            yield from conflict[0]
+        if comp.decision not in ("inquire",):
+            for c in ranked[1:]:
+                if probs[c.id] >= EXTRA_PROBABILITY and isinstance(c.element, Exception_):
+                    line = self._exception_line(c.element, lang, extra=True)
+                    comp.lines.append(line)
+                    yield line
+        yield comp
+
+    def _render(
+        self, question: str, shape: Shape, lang: str, cand: Candidate, comp: Composition
+    ) -> Iterator[Line]:
+        el = cand.element
+        if el is None:
+            yield from self._render_text(question, shape, lang, cand, comp)
+        elif isinstance(el, Judgment):
+            yield from self._render_judgment(question, shape, lang, el, comp)
+        elif isinstance(el, Exception_):
+            if shape == "yesno":
+                yes = self.yes_or_no(question, f"{el.trigger} → {el.handling}", "")
+                comp.decision = "yes" if yes else "no"
+                yield Line(L[lang]["yes" if yes else "no"], [el.id])
+            yield self._exception_line(el, lang)
+        elif isinstance(el, Task):
+            if shape == "yesno":
+                yes = self.yes_or_no(question, el.action or el.summary, "")
+                comp.decision = "yes" if yes else "no"
+                yield Line(L[lang]["yes" if yes else "no"], [el.id])
+            yield from self._task_lines(el, lang)
+        elif isinstance(el, Finding):
+            yield Line(el.summary, [el.id])
+
+    def _task_lines(self, el: Task, lang: str) -> Iterator[Line]:
+        t = L[lang]
+        head = el.action or el.summary
+        if el.actor:
+            head += f"（{t['actor']}: {el.actor}）" if lang == "ja" else f" ({t['actor']}: {el.actor})"
+        yield Line(head, [el.id])
+        details = []
+        for key in ("systems", "inputs", "outputs"):
+            vals = getattr(el, key)
+            if vals:
+                details.append(f"{t[key]}: {', '.join(vals)}")
+        for key in ("frequency",):
+            if getattr(el, key):
+                details.append(f"{t[key]}: {getattr(el, key)}")
+        if details:
+            yield Line(" / ".join(details), [el.id])
+
+    def _exception_line(self, el: Exception_, lang: str, extra: bool = False) -> Line:
+        t = L[lang]
+        trigger = el.trigger or el.summary
+        text = f"{trigger} → {el.handling}" if el.handling else trigger
+        if el.owner:
+            text += f"（{t['owner']}: {el.owner}）" if lang == "ja" else f" ({t['owner']}: {el.owner})"
+        if extra:
+            text = f"{t['exception']}: {text}"
+        return Line(text, [el.id])
+
+    def _decider_suffix(self, el: Judgment, lang: str) -> str:
+        if not el.decider:
+            return ""
+        t = L[lang]
+        return f"（{t['decider']}: {el.decider}）" if lang == "ja" else f" ({el.decider} {t['decider']})"
+
+    def _render_judgment(
+        self, question: str, shape: Shape, lang: str, el: Judgment, comp: Composition
+    ) -> Iterator[Line]:
+        t = L[lang]
+        rows = _rows(el)
+        case = Case.of(question)
+        verdicts = [evaluate_row(r, case) for r in rows]
+        applicable = [v for v in verdicts if v.holds]
+        decided = [v for v in verdicts if v.holds is not None]
+        missing = next((v.missing for v in verdicts if v.missing), "")
+        chosen: list[Verdict] = applicable
+        if not chosen and not decided and shape == "yesno":
+            # a yes/no needs the row that applies: ask for the missing fact, or let the model
+            # choose among rows it cannot compare; "cannot tell" becomes a follow-up question
+            if missing:
+                comp.decision = "inquire"
+                yield Line(missing_question(missing, lang), [el.id])
+                for r in rows:
+                    yield Line(_row_text(r) + self._decider_suffix(el, lang), [el.id])
+                return
+            if len(rows) > 1:
+                idx = self.choose_row(question, el, rows)
+                if idx is None:
+                    comp.decision = "inquire"
+                    yield Line(t["which_case"], [el.id])
+                    for r in rows:
+                        yield Line(_row_text(r), [el.id])
+                    return
+                chosen = [Verdict(rows[idx], None)]
+            else:
+                chosen = [Verdict(rows[0], None)]
+        if shape == "yesno":
+            rule = "; ".join(_row_text(r) for r in rows)
+            if chosen:
+                facts = "; ".join(
+                    (f"{v.reason}: " if v.reason else "") + f"the rule applies: {v.row.outcome}"
+                    for v in chosen
+                )
+            elif decided:
+                facts = "; ".join(f"{v.reason}: the rule does not apply" for v in decided)
+            else:
+                facts = ""
+            yes = self.yes_or_no(question, rule, facts)
+            comp.decision = "yes" if yes else "no"
+            yield Line(t["yes" if yes else "no"], [el.id])
+        if not chosen and not decided:  # how / who with nothing to compare: every case
+            if el.decision and shape == "how":
+                yield Line(f"{t['rule']}: {el.decision}" + self._decider_suffix(el, lang), [el.id])
+            for r in rows:
+                yield Line(_row_text(r), [el.id])
+            return
+        shown = chosen or decided
+        for v in shown:
+            line = _row_text(v.row)
+            if v.reason:
+                mark = t["applies"] if v.holds else t["not_applies"]
+                line += f"（{mark}: {v.reason}）" if lang == "ja" else f" ({mark}: {v.reason})"
+            yield Line(line + self._decider_suffix(el, lang), [el.id])
+        if not chosen and decided:
+            # the operator's case falls under none of the rows: show the rest for context
+            for r in rows:
+                if all(r is not v.row for v in shown):
+                    yield Line(_row_text(r), [el.id])
+
+    def _render_text(
+        self, question: str, shape: Shape, lang: str, cand: Candidate, comp: Composition
+    ) -> Iterator[Line]:
+        """A rule without reviewed fields: its conditions are read off the text (list items or
+        sentences) and the model says of each whether the operator's message makes it true,
+        false or does not say; the rule's logic (all / any, a rule that excludes) decides."""
+        if shape != "yesno":
+            yield Line(_short(cand.result.text, 300), [cand.id])
+            return
+        rule = text_rule(cand.result.text)
+        if not rule.combination_known:
+            rule.any_of = self.any_of(rule)
+        verdicts = [self.condition_holds(question, c) for c in rule.conditions]
+        verdict = rule.decide(verdicts)
+        if verdict is None:
+            unknown = next(c for c, v in zip(rule.conditions, verdicts, strict=True) if v is None)
+            comp.decision = "inquire"
+            ask = f"「{unknown}」に当てはまりますか？" if lang == "ja" else f"Is this true for you: {unknown}?"
+            yield Line(ask, [cand.id])
+            return
+        comp.decision = "yes" if verdict else "no"
+        yield Line(L[lang]["yes" if verdict else "no"], [cand.id])
+        yield Line(_short(cand.result.text, 300), [cand.id])
+
+    def same_decision(self, a: Judgment, b: Judgment) -> bool:
+        """The model's check that two judgments that disagree are about the same decision."""
+        msgs = load_prompt("answer_same").render(first=_judgment_line(a), second=_judgment_line(b))
+        choice = choose(self._llm_factory(), msgs, ["Y", "N"])
+        return choice.p("Y") >= SAME_PROBABILITY
+
+    def any_of(self, rule: TextRule) -> bool:
+        """Does the list need all of its items, or is one enough? (the text does not say)"""
+        listed = "\n".join(f"- {c}" for c in rule.conditions)
+        msgs = load_prompt("answer_combination").render(lead=rule.lead, items=listed)
+        choice = choose(self._llm_factory(), msgs, ["A", "B"])
+        return choice.p("B") > choice.p("A")
+
+    def condition_holds(self, question: str, condition: str) -> bool | None:
+        msgs = load_prompt("answer_condition").render(condition=condition, question=question)
+        choice = choose(self._llm_factory(), msgs, ["T", "F", "U"])
+        if not choice.label or choice.label == "U":
+            return None
+        return choice.label == "T"
+
+    # ------------------------------------------------------------------ conflicts
+
+    def _conflict(
+        self, primary: Candidate, ranked: list[Candidate], probs: dict[str, float], lang: str
+    ) -> tuple[list[Line], str] | None:
+        a = primary.element
+        if not isinstance(a, Judgment):
+            return None
+        for c in ranked[1:]:
+            b = c.element
+            if not isinstance(b, Judgment) or b.interview_id == a.interview_id:
+                continue
+            if c.engagement != primary.engagement:
+                continue
+            if not disagree(a, b) or not self.same_decision(a, b):
+                continue
+            lines = [Line(L[lang]["conflict"], [a.id, b.id])]
+            for el in (a, b):
+                rows = " / ".join(_row_text(r) for r in _rows(el))
+                lines.append(Line(rows + self._decider_suffix(el, lang), [el.id]))
+            note = (
+                f"承認済みのルールが食い違っています: {a.id}「{_short(' / '.join(map(_row_text, _rows(a))), 80)}」"
+                f" と {b.id}「{_short(' / '.join(map(_row_text, _rows(b))), 80)}」"
+            )
+            return lines, note
+        return None
+
+
+_ITEM = re.compile(r"^\s*(?:[*\-•・]|\d+[.)])\s*(.+?)\s*$", re.M)
+_ANY = re.compile(r"\b(?:any|one) of\b|\beither\b|\bat least one\b|いずれか|どれか", re.I)
+_EXCLUDES = re.compile(
+    r"\b(?:can(?:no|'|’)t|cannot|won(?:'|’)t|will not|not (?:eligible|entitled|allowed|permitted)|"
+    r"prohibited|must not|may not)\b|できません|対象外|禁止",
+    re.I,
+)
+
+
+@dataclass
+class TextRule:
+    """A text rule's conditions and how they combine (grammar of lists, not of any rule)."""
+
+    conditions: list[str]
+    any_of: bool = False  # one condition is enough (else: all are needed)
+    excludes: bool = False  # meeting the conditions means "no" (you can't get X if: ...)
+    combination_known: bool = True  # the text says "all" or "any"; else the model decides
+    lead: str = ""  # the sentence that introduces the list
+
+    def decide(self, verdicts: list[bool | None]) -> bool | None:
+        """True / False, or None when a condition the decision needs is not known."""
+        if self.any_of:
+            met = True if any(v is True for v in verdicts) else (
+                False if all(v is False for v in verdicts) else None)  # fmt: skip
+        else:
+            met = False if any(v is False for v in verdicts) else (
+                True if all(v is True for v in verdicts) else None)  # fmt: skip
+        if met is None:
+            return None
+        return (not met) if self.excludes else met
+
+
+def text_rule(text: str, max_conditions: int = 6) -> TextRule:
+    body = "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith("#"))
+    items = [m.group(1) for m in _ITEM.finditer(body)]
+    first = _ITEM.search(body)
+    lead = body[: first.start()].strip() if first else body
+    if not items:
+        items = [s.strip() for s in re.split(r"(?<=[.。!?！？])\s+", body) if len(s.strip()) > 3]
+    explicit_any = bool(_ANY.search(lead)) or any(
+        re.search(r"\bor\s*$", i) for i in items[:-1]
+    )
+    explicit_all = bool(re.search(r"\ball of\b|\band\s*$|すべて|全て", lead, re.I)) or any(
+        re.search(r"\band\s*$", i) for i in items[:-1]
+    )
+    return TextRule(
+        conditions=items[:max_conditions] or [body[:300]],
+        any_of=explicit_any,
+        excludes=bool(_EXCLUDES.search(lead)),
+        combination_known=explicit_any or explicit_all or len(items) <= 1,
+        lead=lead,
+    )
+
+
+def _bounds(el: Judgment) -> set[tuple[str, str, float]]:
+    return {
+        (b.op, b.quantity.unit, b.quantity.value) for r in el.rules for b in bounds_of(r.condition)
+    }
+
+
+def disagree(a: Judgment, b: Judgment) -> bool:
+    """Two judgments about the same decision that give different thresholds or deciders.
+
+    Same decision: they bound the same kind of quantity (an amount, a number of days) — or name
+    the same decision — and say something different about it.
+    """
+    ba, bb = _bounds(a), _bounds(b)
+    units_a, units_b = {u for _, u, _ in ba}, {u for _, u, _ in bb}
+    if units_a & units_b:
+        shared = units_a & units_b
+        va = {(o, v) for o, u, v in ba if u in shared}
+        vb = {(o, v) for o, u, v in bb if u in shared}
+        if va != vb:
+            return True
+        return bool(a.decider and b.decider and a.decider != b.decider)
+    same = a.decision and b.decision and a.decision.strip() == b.decision.strip()
+    return bool(same and a.decider and b.decider and a.decider != b.decider)
+
+
+def _collect(stream: Iterator[Line | Composition]) -> Composition:
+    for item in stream:
+        if isinstance(item, Composition):
+            return item
+    return Composition(covered=False, decision="none")

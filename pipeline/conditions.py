@@ -1,0 +1,97 @@
+"""Evaluate a rule row's condition against the operator's case, deterministically where possible.
+
+The question and the row are both parsed (``quantities``): amounts, counts, days, hours and
+the kinds of non-working day. Where the row bounds a quantity and the question gives one of the
+same unit, the comparison decides; where the row needs a quantity the question does not give,
+the verdict says which fact is missing (the assistant then asks for it); otherwise the verdict
+is "unknown" and the model decides.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .models import RuleRow
+from .quantities import Bound, Quantity, day_classes, parse_bounds, parse_quantities
+
+
+@dataclass
+class Case:
+    """What the operator's question says about their situation."""
+
+    text: str
+    quantities: list[Quantity] = field(default_factory=list)
+    days: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, question: str) -> Case:
+        return cls(question, parse_quantities(question), day_classes(question))
+
+    def value_for(self, bound: Bound) -> Quantity | None:
+        return next((q for q in self.quantities if bound.quantity.comparable(q)), None)
+
+
+@dataclass
+class Verdict:
+    row: RuleRow
+    holds: bool | None  # None: the comparison cannot be made from what the question says
+    missing: str = ""  # unit of the fact the row needs and the question lacks (JPY, day, ...)
+    reason: str = ""  # e.g. "8万円 > 5万円"
+
+
+def bounds_of(condition: str) -> list[Bound]:
+    """The comparisons a condition makes (quantities without a comparison word are ignored,
+    unless the condition holds nothing else: 「1万円」 alone reads as a limit of 1万円)."""
+    found = parse_bounds(condition)
+    real = [b for b in found if b.op != "==" and b.quantity.unit]
+    return real
+
+
+def evaluate_row(row: RuleRow, case: Case) -> Verdict:
+    bounds = bounds_of(row.condition)
+    if bounds:
+        reasons, results = [], []
+        for b in bounds:
+            value = case.value_for(b)
+            if value is None:
+                return Verdict(row, None, missing=b.quantity.unit)
+            ok = b.holds(value)
+            results.append(ok)
+            sign = {True: "✓", False: "✗", None: "?"}[ok]
+            reasons.append(f"{value.text} / {b.describe(_lang(row.condition))} {sign}")
+        holds = None if None in results else all(bool(r) for r in results)
+        return Verdict(row, holds, reason="; ".join(reasons))
+    days = day_classes(row.condition)
+    if days:
+        if not case.days:
+            return Verdict(row, None, missing="day_kind")
+        return Verdict(row, bool(days & case.days), reason=", ".join(sorted(days & case.days)))
+    return Verdict(row, None)
+
+
+def _lang(text: str) -> str:
+    return "ja" if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text) else "en"
+
+
+MISSING_QUESTION = {
+    "ja": {
+        "JPY": "金額はいくらですか？", "USD": "金額はいくらですか？", "EUR": "金額はいくらですか？",
+        "day": "何日ですか？", "business_day": "何営業日ですか？", "hour": "何時間ですか？",
+        "percent": "何パーセントですか？", "count": "件数はいくつですか？",
+        "person": "何人ですか？", "month": "何か月ですか？", "year": "何年ですか？",
+        "day_kind": "その日は土日・祝日ですか、営業日ですか？",
+    },
+    "en": {
+        "JPY": "What is the amount?", "USD": "What is the amount?", "EUR": "What is the amount?",
+        "day": "How many days?", "business_day": "How many business days?",
+        "hour": "How many hours?", "percent": "What is the percentage?",
+        "count": "How many items?", "person": "How many people?", "month": "How many months?",
+        "year": "How many years?", "day_kind": "Is that day a weekend or holiday, or a business day?",
+    },
+}  # fmt: skip
+
+
+def missing_question(unit: str, lang: str) -> str:
+    table = MISSING_QUESTION["ja" if lang == "ja" else "en"]
+    return table.get(unit, "詳しい状況を教えてください。" if lang == "ja" else "Can you tell me more?")

@@ -1,0 +1,275 @@
+"""Numbers with units, and the bounds a rule puts on them, in Japanese and English text.
+
+A leaf module (no project imports): the assistant compares an operator's case with a rule row
+(「5万円を超える場合」 vs 「8万円の出張経費」), retrieval normalises amounts on both sides, and the
+transcript check can ask whether a heard number carries a plausible unit.
+
+    >>> [(q.value, q.unit) for q in parse_quantities("五十万円以上、3営業日以内、$5,000")]
+    [(500000.0, 'JPY'), (3.0, 'business_day'), (5000.0, 'USD')]
+    >>> [(b.op, b.quantity.value) for b in parse_bounds("5万円を超える場合は部長の承認")]
+    [('>', 50000.0)]
+
+What is grammar here (numerals, unit words, comparison words) is the language's, not any
+hearing's: nothing in this file was written to match one sample sentence.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+Op = Literal[">", ">=", "<", "<=", "=="]
+
+_KANJI_DIGIT = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+                "八": 8, "九": 9, "壱": 1, "弐": 2, "参": 3, "両": 2}  # fmt: skip
+_KANJI_SMALL = {"十": 10, "百": 100, "千": 1000}
+_KANJI_LARGE = {"万": 10_000, "億": 100_000_000, "兆": 1_000_000_000_000}
+
+# a number: arabic (with thousands separators / decimals) optionally followed by kanji
+# multipliers (5万, 1,000万, 2.5億, 3千), or a kanji numeral (五十万, 千, 二千五百)
+_ARABIC = r"\d+(?:,\d{3})*(?:\.\d+)?"
+_KANJI_NUM = r"[〇零一二三四五六七八九十百千万億兆壱弐参]+"
+_NUMBER = rf"(?:{_ARABIC}|{_KANJI_NUM})+"
+
+# unit words after a number, longest first; value = canonical unit, optional multiplier
+_UNITS_JA: list[tuple[str, str, float]] = [
+    ("営業日", "business_day", 1), ("稼働日", "business_day", 1),
+    ("ヶ月", "month", 1), ("か月", "month", 1), ("カ月", "month", 1), ("ケ月", "month", 1),
+    ("箇月", "month", 1), ("ヵ月", "month", 1),
+    ("時間", "hour", 1), ("分", "minute", 1), ("日間", "day", 1), ("日", "day", 1),
+    ("週間", "week", 1), ("週", "week", 1), ("年間", "year", 1), ("年", "year", 1),
+    ("円", "JPY", 1), ("ドル", "USD", 1), ("ユーロ", "EUR", 1),
+    ("パーセント", "percent", 1), ("％", "percent", 1), ("%", "percent", 1), ("割", "percent", 10),
+    ("件", "count", 1), ("人", "person", 1), ("名", "person", 1), ("回", "times", 1),
+    ("枚", "sheet", 1), ("台", "unit", 1), ("個", "unit", 1), ("社", "company", 1),
+]  # fmt: skip
+_UNITS_EN: list[tuple[str, str, float]] = [
+    ("business days", "business_day", 1), ("business day", "business_day", 1),
+    ("working days", "business_day", 1), ("working day", "business_day", 1),
+    ("days", "day", 1), ("day", "day", 1), ("hours", "hour", 1), ("hour", "hour", 1),
+    ("minutes", "minute", 1), ("weeks", "week", 1), ("week", "week", 1),
+    ("months", "month", 1), ("month", "month", 1), ("years", "year", 1), ("year", "year", 1),
+    ("dollars", "USD", 1), ("usd", "USD", 1), ("euros", "EUR", 1), ("eur", "EUR", 1),
+    ("yen", "JPY", 1), ("jpy", "JPY", 1), ("percent", "percent", 1), ("%", "percent", 1),
+    ("invoices", "count", 1), ("items", "count", 1), ("cases", "count", 1),
+    ("people", "person", 1), ("employees", "person", 1), ("times", "times", 1),
+]  # fmt: skip
+_CURRENCY_PREFIX = {"$": "USD", "¥": "JPY", "￥": "JPY", "€": "EUR", "£": "GBP"}
+_EN_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "mn": 1e6, "billion": 1e9,
+             "bn": 1e9}  # fmt: skip
+
+_UNIT_ALT = "|".join(re.escape(u) for u, _, _ in _UNITS_JA)
+_EN_UNIT_ALT = "|".join(re.escape(u) for u, _, _ in _UNITS_EN)
+_QUANTITY = re.compile(
+    rf"(?P<cur>[$¥￥€£])?\s?(?P<num>{_NUMBER})"
+    rf"(?:\s?(?P<scale>k|m|mn|bn|thousand|million|billion)\b)?"
+    rf"\s?(?P<unit>{_UNIT_ALT}|(?:{_EN_UNIT_ALT})\b)?",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float
+    unit: str  # JPY, USD, day, business_day, hour, percent, count, ... or "" (a bare number)
+    start: int
+    end: int
+    text: str
+
+    def comparable(self, other: Quantity) -> bool:
+        return self.unit == other.unit or {self.unit, other.unit} == {"day", "business_day"}
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A rule's bound on a quantity: ``value op quantity`` must hold (e.g. amount > 50,000 JPY)."""
+
+    op: Op
+    quantity: Quantity
+
+    def holds(self, value: Quantity) -> bool | None:
+        """Does the operator's quantity fall inside this bound? None: units differ."""
+        if not self.quantity.comparable(value):
+            return None
+        a, b = value.value, self.quantity.value
+        return {">": a > b, ">=": a >= b, "<": a < b, "<=": a <= b, "==": a == b}[self.op]
+
+    def describe(self, lang: str = "ja") -> str:
+        words = _OP_WORDS_JA if lang == "ja" else _OP_WORDS_EN
+        return f"{self.quantity.text}{words[self.op]}" if lang == "ja" else (
+            f"{words[self.op]} {self.quantity.text}"
+        )
+
+
+_OP_WORDS_JA: dict[str, str] = {">": "超", ">=": "以上", "<": "未満", "<=": "以下", "==": ""}
+_OP_WORDS_EN: dict[str, str] = {">": "over", ">=": "at least", "<": "under", "<=": "up to",
+                                "==": "exactly"}  # fmt: skip
+
+# comparison words: after the quantity in Japanese, mostly before it in English
+_AFTER_JA: list[tuple[str, Op]] = [
+    ("以上", ">="), ("以下", "<="), ("未満", "<"), ("を超え", ">"), ("を超す", ">"), ("超え", ">"),
+    ("超過", ">"), ("超", ">"), ("を上回", ">"), ("より多", ">"), ("より大き", ">"),
+    ("を下回", "<"), ("より少な", "<"), ("より小さ", "<"), ("以内", "<="), ("まで", "<="),
+    ("に満たな", "<"), ("から", ">="), ("以降", ">="), ("以前", "<="),
+]  # fmt: skip
+_BEFORE_EN: list[tuple[str, Op]] = [
+    ("more than", ">"), ("greater than", ">"), ("larger than", ">"), ("higher than", ">"),
+    ("over", ">"), ("above", ">"), ("exceeding", ">"), ("exceeds", ">"), ("exceed", ">"),
+    ("in excess of", ">"), ("at least", ">="), ("no less than", ">="), ("not less than", ">="),
+    ("minimum of", ">="), ("less than", "<"), ("fewer than", "<"), ("under", "<"),
+    ("below", "<"), ("lower than", "<"), ("at most", "<="), ("up to", "<="),
+    ("no more than", "<="), ("not more than", "<="), ("maximum of", "<="), ("within", "<="),
+    ("exactly", "=="),
+]  # fmt: skip
+_AFTER_EN: list[tuple[str, Op]] = [
+    ("or more", ">="), ("or above", ">="), ("and above", ">="), ("or over", ">="),
+    ("or less", "<="), ("or below", "<="), ("and below", "<="), ("or under", "<="),
+]  # fmt: skip
+
+
+def normalize(text: str) -> str:
+    """Full-width digits and signs to ASCII (NFKC), keeping Japanese characters."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def kanji_to_number(s: str) -> float | None:
+    """五十万 -> 500000, 二千五百 -> 2500, 千 -> 1000, 1,000万 -> 10000000, 1万5千 -> 15000,
+    2.5億 -> 2.5e8, 二〇二四 -> 2024. Arabic chunks act as digits inside kanji numerals."""
+    parts = re.findall(r"\d+(?:\.\d+)?|.", s.replace(",", ""))
+    if not parts:
+        return None
+    total, section = 0.0, 0.0
+    digit: float | None = None
+    for p in parts:
+        if p[0].isdigit():
+            digit = float(p) if digit is None else digit * 10 ** len(p) + float(p)
+        elif p in _KANJI_DIGIT:
+            digit = _KANJI_DIGIT[p] if digit is None else digit * 10 + _KANJI_DIGIT[p]
+        elif p in _KANJI_SMALL:
+            section += (digit if digit is not None else 1) * _KANJI_SMALL[p]
+            digit = None
+        elif p in _KANJI_LARGE:
+            total += ((section + (digit or 0)) or 1) * _KANJI_LARGE[p]
+            section, digit = 0.0, None
+        else:
+            return None
+    return total + section + (digit or 0)
+
+
+def _unit(word: str | None) -> tuple[str, float]:
+    if not word:
+        return "", 1.0
+    low = word.lower()
+    for u, canon, mult in _UNITS_JA + _UNITS_EN:
+        if low == u:
+            return canon, mult
+    return "", 1.0
+
+
+def parse_quantities(text: str) -> list[Quantity]:
+    """Every number in the text with its unit (``""`` when none follows), in order.
+
+    Offsets index into ``text`` (NFKC normalisation keeps the length of digits and signs;
+    where it does not, e.g. ligatures, the offsets are those of the normalised text).
+    """
+    norm = normalize(text)
+    out: list[Quantity] = []
+    for m in _QUANTITY.finditer(norm):
+        num = kanji_to_number(m.group("num"))
+        if num is None:
+            continue
+        # a lone kanji digit that is part of a word (一部, 一般, 三者) is not a quantity
+        if re.fullmatch(_KANJI_NUM, m.group("num")) and not (m.group("unit") or m.group("cur")):
+            continue
+        if re.match(r"\s*(?:あたり|当たり|につき|ごと|毎)", norm[m.end() :]):
+            continue  # 「一人あたり」「1件につき」: the denominator of a rate, not an amount
+        unit, mult = _unit(m.group("unit"))
+        if m.group("cur"):
+            unit = _CURRENCY_PREFIX[m.group("cur")]
+        if m.group("scale"):
+            mult *= _EN_SCALE[m.group("scale").lower()]
+        if unit == "year" and _money_context(norm, m.start(), m.end()):
+            unit = "JPY"  # 「五十万年」: a mis-heard 円 where money is meant
+        out.append(Quantity(num * mult, unit, m.start(), m.end(), m.group(0).strip()))
+    return out
+
+
+_MONEY_WORDS = re.compile(r"金額|円|費|代|支払|払|請求|精算|予算|価格|単価|税|給|手当|売上|経費|決裁|承認|"
+                          r"amount|pay|cost|price|invoice|expense|budget|fee")  # fmt: skip
+
+
+def _money_context(text: str, start: int, end: int) -> bool:
+    """「五十万年」: no business talk counts years in ten-thousands, so 万年/億年 is a mis-heard
+    万円; a plain large number of years (500000年) only next to money words."""
+    num = text[start:end]
+    if re.search(r"[万億兆]", num):
+        return True
+    if not re.search(r"\d{5,}", num.replace(",", "")):
+        return False
+    window = text[max(0, start - 20) : end + 20]
+    return bool(_MONEY_WORDS.search(window))
+
+
+def parse_bounds(text: str) -> list[Bound]:
+    """The bounds a rule condition puts on quantities: 「5万円を超える」 -> amount > 50,000 JPY.
+
+    A quantity with no comparison word becomes ``==`` only when nothing else is said about it;
+    callers usually ignore those.
+    """
+    norm = normalize(text)
+    low = norm.lower()
+    out: list[Bound] = []
+    for q in parse_quantities(norm):
+        op: Op | None = None
+        after = norm[q.end : q.end + 6]
+        for word, o in _AFTER_JA:
+            if after.lstrip().startswith(word):
+                op = o
+                break
+        if op is None:
+            after_en = low[q.end : q.end + 14].lstrip()
+            op = next((o for w, o in _AFTER_EN if after_en.startswith(w)), None)
+        if op is None:
+            before = low[max(0, q.start - 18) : q.start].rstrip()
+            op = next((o for w, o in _BEFORE_EN if before.endswith(w)), None)
+        out.append(Bound(op or "==", q))
+    return out
+
+
+# --------------------------------------------------------------------------- days of the week
+
+_DAY_CLASSES: dict[str, frozenset[str]] = {
+    "sat": frozenset({"土曜", "土", "saturday"}),
+    "sun": frozenset({"日曜", "日", "sunday"}),
+    "holiday": frozenset({"祝日", "祭日", "祝", "holiday", "public holiday", "bank holiday"}),
+}
+_DAY_WORDS = re.compile(
+    r"土日祝日?|土日祝祭日|土日|休日|週末|祝祭日|祝日|祭日|土曜日?|日曜日?|"
+    r"weekends?|holidays?|saturdays?|sundays?|non-business days?|non-working days?",
+    re.IGNORECASE,
+)
+
+
+def day_classes(text: str) -> set[str]:
+    """Which kinds of non-working day the text names: {"sat", "sun", "holiday"}."""
+    out: set[str] = set()
+    for m in _DAY_WORDS.finditer(normalize(text)):
+        w = m.group(0).lower()
+        if w.startswith(("土日", "休日", "週末", "weekend", "non-")):
+            out |= {"sat", "sun"} | ({"holiday"} if "祝" in w or w.startswith(("休日", "non-"))
+                                     else set())  # fmt: skip
+        if "祝" in w or "祭" in w or "holiday" in w:
+            out.add("holiday")
+        if w.startswith(("土曜", "saturday")):
+            out.add("sat")
+        if w.startswith(("日曜", "sunday")):
+            out.add("sun")
+    return out
+
+
+def canonical(q: Quantity) -> str:
+    """A unit-tagged token for indexing: 5万円 and 50,000円 and 五万円 all give ``50000JPY``."""
+    v = int(q.value) if q.value == int(q.value) else q.value
+    return f"{v}{q.unit}"

@@ -1,0 +1,149 @@
+"""Answers rendered from the approved structure: the model chooses, the fields speak.
+
+FakeChat writes the label a real model would write (no log-probabilities), so the real
+choice parsing, condition evaluation and rendering run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.assistant import decision_of
+from pipeline.compose import question_shape
+from pipeline.models import Exception_, Interview, Judgment, RuleRow, Task
+from pipeline.workspace import Workspace
+from tests.conftest import FakeChat
+
+
+def _ws(make_workspace: Any, *responses: str, second_hearing: bool = False) -> Workspace:
+    ws = make_workspace(llm=FakeChat(list(responses)))
+    iv = ws.store.add_interview(Interview(title="経費ヒアリング", business_area="経費精算"))
+    els = [
+        Judgment(
+            interview_id=iv.id,
+            summary="経費の承認者は金額で決まる",
+            decision="経費申請を誰が承認するか",
+            rules=[
+                RuleRow(condition="1件5万円以下", outcome="所属長の承認のみ"),
+                RuleRow(condition="1件5万円を超える", outcome="所属長に加えて部長の承認が必要"),
+            ],
+            decider="部長",
+        ),
+        Exception_(
+            interview_id=iv.id,
+            summary="領収書紛失時は出金伝票",
+            trigger="領収書をなくした",
+            handling="出金伝票を書いてもらい、所属長のサインをもらう",
+            owner="経理担当",
+        ),
+        Task(interview_id=iv.id, summary="楽楽精算で申請する", action="楽楽精算で経費を申請する",
+             actor="申請者", systems=["楽楽精算"]),  # fmt: skip
+    ]
+    if second_hearing:
+        iv2 = ws.store.add_interview(Interview(title="部長ヒアリング", business_area="経費精算"))
+        els.append(
+            Judgment(
+                interview_id=iv2.id,
+                summary="10万円以上は部長承認",
+                decision="経費申請を誰が承認するか",
+                rules=[RuleRow(condition="10万円以上", outcome="部長の承認")],
+                decider="部長",
+            )
+        )
+    for el in ws.store.add_elements(els):
+        ws.reviewer.approve(el.id, "sato")
+    ws.assistant.retriever.threshold = 0.0
+    ws.assistant.k = 4
+    return ws
+
+
+def _letter(ws: Workspace, question: str, element_id: str) -> str:
+    ids = [r.id for r in ws.assistant.retrieve(question)][:5]
+    return "ABCDE"[ids.index(element_id)]
+
+
+def test_question_shapes() -> None:
+    assert question_shape("経費の申請は誰が承認するんですか？") == "who"
+    assert question_shape("8万円の経費、部長の承認は必要ですか？") == "yesno"
+    assert question_shape("領収書をなくしました。どうすればいいですか？") == "how"
+    assert question_shape("Do I need to accrue a $7,800 delivery?") == "yesno"
+    assert question_shape("What do I do when the macro fails?") == "how"
+    assert question_shape("Who approves journal entries?") == "who"
+
+
+def test_amount_in_the_question_picks_the_row_and_yes_comes_first(make_workspace: Any) -> None:
+    q = "十二万円のモニター代、部長の承認は必要ですか？"
+    ws = _ws(make_workspace)
+    ws.llm().responses = [_letter(ws, q, "J0001"), "Y"]  # type: ignore[attr-defined]
+    ans = ws.assistant.ask(q)
+    assert ans.covered and decision_of(ans) == "yes"
+    first, second = ans.text.split("\n")[:2]
+    assert first == "はい。 [J0001]"
+    assert "1件5万円を超える → 所属長に加えて部長の承認が必要" in second and "十二万円" in second
+    assert "所属長の承認のみ" not in ans.text  # the row that does not apply is not shown
+    assert [c.element_id for c in ans.citations] == ["J0001"]
+    yesno_prompt = ws.llm().calls[1][-1]["content"]  # type: ignore[attr-defined]
+    assert "the rule applies: 所属長に加えて部長の承認が必要" in yesno_prompt
+
+
+def test_missing_amount_gives_one_follow_up_question(make_workspace: Any) -> None:
+    q = "この経費、部長の承認まで必要ですか？"
+    ws = _ws(make_workspace)
+    ws.llm().responses = [_letter(ws, q, "J0001")]  # type: ignore[attr-defined]
+    ans = ws.assistant.ask(q)
+    assert decision_of(ans) == "follow_up"
+    assert ans.text.startswith("金額はいくらですか？ [J0001]")
+    assert "1件5万円を超える" in ans.text  # the rows say why the amount matters
+    assert len(ws.llm().calls) == 1  # type: ignore[attr-defined]  # no yes/no guess
+
+
+def test_who_question_gets_the_approver_with_the_condition(make_workspace: Any) -> None:
+    q = "3万円の経費は誰が承認しますか？"
+    ws = _ws(make_workspace)
+    ws.llm().responses = [_letter(ws, q, "J0001")]  # type: ignore[attr-defined]
+    ans = ws.assistant.ask(q)
+    assert "1件5万円以下 → 所属長の承認のみ" in ans.text and "部長の承認が必要" not in ans.text
+
+
+def test_how_question_gets_the_handling_never_a_bare_yes(make_workspace: Any) -> None:
+    q = "領収書をなくしてしまいました。どうすればいいですか？"
+    ws = _ws(make_workspace)
+    ws.llm().responses = [_letter(ws, q, "X0001")]  # type: ignore[attr-defined]
+    ans = ws.assistant.ask(q)
+    assert ans.text == (
+        "領収書をなくした → 出金伝票を書いてもらい、所属長のサインをもらう（担当: 経理担当） [X0001]"
+    )
+    assert decision_of(ans) == "answer"
+
+
+def test_none_chosen_is_not_covered_and_recorded(make_workspace: Any) -> None:
+    ws = _ws(make_workspace, "N")
+    ans = ws.assistant.ask("社員食堂のメニューは？")
+    assert not ans.covered and ans.citations == []
+    assert ws.store.list_open_questions()[0].question == "社員食堂のメニューは？"
+
+
+def test_rules_that_disagree_across_hearings_are_shown_and_recorded(make_workspace: Any) -> None:
+    q = "経費の申請は誰が承認しますか？"
+    ws = _ws(make_workspace, second_hearing=True)
+    ids = [r.id for r in ws.assistant.retrieve(q)]
+    assert {"J0001", "J0002"} <= set(ids)
+    ws.llm().responses = [_letter(ws, q, "J0001"), "Y"]  # type: ignore[attr-defined]
+    ans = ws.assistant.ask(q)
+    same_prompt = ws.llm().calls[1][-1]["content"]  # type: ignore[attr-defined]
+    assert "10万円以上 → 部長の承認" in same_prompt  # the model checks it is the same decision
+    assert "ヒアリングによってルールが異なります" in ans.text
+    assert {"J0001", "J0002"} <= {c.element_id for c in ans.citations}
+    assert "10万円以上 → 部長の承認" in ans.text
+    open_q = [o.question for o in ws.store.list_open_questions()]
+    assert any("J0001" in o and "J0002" in o for o in open_q)
+    assert "disagree" in " ".join(ans.warnings)
+
+
+def test_stream_shows_the_first_line_before_the_answer(make_workspace: Any) -> None:
+    q = "領収書をなくしました。どうすればいいですか？"
+    ws = _ws(make_workspace)
+    ws.llm().responses = [_letter(ws, q, "X0001")]  # type: ignore[attr-defined]
+    out = list(ws.assistant.ask_stream(q))
+    assert isinstance(out[0], str) and out[0].endswith("[X0001]")
+    assert out[-1].text == "\n".join(out[:-1])  # type: ignore[union-attr]

@@ -1,0 +1,82 @@
+"""Numbers with units and the bounds rules put on them, Japanese and English."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.conditions import Case, evaluate_row
+from pipeline.models import RuleRow
+from pipeline.quantities import canonical, day_classes, kanji_to_number, parse_bounds, parse_quantities
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [
+        ("五十万円", 500_000, "JPY"),
+        ("千円", 1_000, "JPY"),
+        ("二千五百円", 2_500, "JPY"),
+        ("1,000万円", 10_000_000, "JPY"),
+        ("８万円", 80_000, "JPY"),
+        ("1万5千円", 15_000, "JPY"),
+        ("3営業日", 3, "business_day"),
+        ("月45時間", 45, "hour"),
+        ("$5,000", 5_000, "USD"),
+        ("12k dollars", 12_000, "USD"),
+        ("10%", 10, "percent"),
+        ("五十万年以上は部長の決断", 500_000, "JPY"),  # a mis-heard 円: no one counts 万年
+    ],
+)
+def test_quantities_parse_with_units(text: str, value: float, unit: str) -> None:
+    (q, *_) = parse_quantities(text)
+    assert (q.value, q.unit) == (value, unit)
+
+
+def test_words_with_kanji_digits_are_not_numbers_and_calendar_years_stay_years() -> None:
+    assert parse_quantities("一部の社員と一般の取引先") == []
+    (q, *_) = parse_quantities("2024年4月から")
+    assert (q.value, q.unit) == (2024, "year")
+    assert kanji_to_number("二千五百") == 2500
+
+
+@pytest.mark.parametrize(
+    ("text", "op", "value"),
+    [
+        ("5万円を超える場合", ">", 50_000),
+        ("一人あたり1万円以下", "<=", 10_000),
+        ("10万円以上", ">=", 100_000),
+        ("3営業日以内", "<=", 3),
+        ("1万円未満", "<", 10_000),
+        ("invoices over $5,000", ">", 5_000),
+        ("at least 10%", ">=", 10),
+        ("$20,000 or more", ">=", 20_000),
+    ],
+)
+def test_bounds(text: str, op: str, value: float) -> None:
+    (b,) = parse_bounds(text)
+    assert (b.op, b.quantity.value) == (op, value)
+
+
+def test_rows_are_evaluated_against_the_operators_case() -> None:
+    over = RuleRow(condition="1件5万円を超える", outcome="部長の承認が必要")
+    under = RuleRow(condition="1件5万円以下", outcome="所属長の承認のみ")
+    case = Case.of("十二万円のモニター代は所属長のOKだけでいいですか？")
+    assert evaluate_row(over, case).holds is True
+    assert evaluate_row(under, case).holds is False
+    assert evaluate_row(over, Case.of("32,000円の経費です")).holds is False
+    missing = evaluate_row(over, Case.of("この経費は部長の承認が要りますか？"))
+    assert missing.holds is None and missing.missing == "JPY"
+    usd = RuleRow(condition="over $5,000", outcome="accrue")
+    assert evaluate_row(usd, Case.of("Goods worth $7,800 were received")).holds is True
+    assert evaluate_row(usd, Case.of("a 3k delivery")).holds is None  # no unit: not comparable
+
+
+def test_days_of_the_week_fall_under_the_rules_kinds_of_day() -> None:
+    row = RuleRow(condition="支払期日が土日祝日の場合", outcome="前営業日に支払う")
+    assert evaluate_row(row, Case.of("支払期日が日曜日です")).holds is True
+    assert day_classes("falls on a weekend") == {"sat", "sun"}
+    assert evaluate_row(row, Case.of("支払期日はいつですか")).missing == "day_kind"
+
+
+def test_canonical_tokens_make_spellings_of_one_amount_equal() -> None:
+    tokens = {canonical(q) for t in ("5万円", "50,000円", "五万円") for q in parse_quantities(t)}
+    assert tokens == {"50000JPY"}
