@@ -30,8 +30,15 @@ from eval.common import REPO, EvalContext, Metric, Section
 
 SAMPLES = REPO / "data" / "samples"
 QUESTIONS = REPO / "eval" / "data"
-HEARINGS = ["ja_expense", "ja_order_to_revenue", "en_month_end_close", "ja_smoke", "ja_payroll",
-            "en_accounts_payable", "ja_general_affairs"]  # fmt: skip
+HEARINGS = [
+    "ja_expense",
+    "ja_order_to_revenue",
+    "en_month_end_close",
+    "ja_smoke",
+    "ja_payroll",
+    "en_accounts_payable",
+    "ja_general_affairs",
+]
 
 
 def gold_elements(name: str, interview_id: str) -> list[Any]:
@@ -105,8 +112,11 @@ def build(work: Path) -> tuple[Any, dict[str, str], Any]:
         script = json.loads((SAMPLES / name / "script.json").read_text("utf-8"))
         # each sample hearing is another fictional company: its own engagement
         interview = store.add_interview(
-            Interview(title=script.get("title", name), business_area=script.get("area", ""),
-                      engagement_id=f"eng_{name}")  # fmt: skip
+            Interview(
+                title=script.get("title", name),
+                business_area=script.get("area", ""),
+                engagement_id=f"eng_{name}",
+            )
         )
         pairs = gold_elements(name, interview.id)
         saved = store.add_elements([el for _, el in pairs])
@@ -171,13 +181,23 @@ def run_set(ctx: EvalContext, which: str) -> Section:
         cited = {to_gold.get(c.element_id, "") for c in final.citations}
         gold_ids = {f"{q['hearing']}:{g}" for g in q["gold_ids"]}
         facts = [has_fact(final.text, alts) for alts in q["key_facts"]]
-        cases.append({
-            "id": q["id"], "hearing": q["hearing"], "expect": q["expect"], "got": got,
-            "question": q["question"], "answer": final.text, "facts": facts,
-            "facts_ok": all(facts), "decision_ok": decision_ok(q["expect"], got),
-            "gold_cited": bool(cited & gold_ids), "first_line_s": round(first or 0.0, 2),
-            "seconds": round(time.perf_counter() - t0, 2), "warnings": final.warnings,
-        })  # fmt: skip
+        cases.append(
+            {
+                "id": q["id"],
+                "hearing": q["hearing"],
+                "expect": q["expect"],
+                "got": got,
+                "question": q["question"],
+                "answer": final.text,
+                "facts": facts,
+                "facts_ok": all(facts),
+                "decision_ok": decision_ok(q["expect"], got),
+                "gold_cited": bool(cited & gold_ids),
+                "first_line_s": round(first or 0.0, 2),
+                "seconds": round(time.perf_counter() - t0, 2),
+                "warnings": final.warnings,
+            }
+        )
     store.close()
     inscope = [c for c in cases if c["expect"] != "not_covered"]
     oos = [c for c in cases if c["expect"] == "not_covered"]
@@ -189,19 +209,40 @@ def run_set(ctx: EvalContext, which: str) -> Section:
     return Section(
         task=f"assistant/samples-{which}",
         metrics=[
-            Metric("key facts right (in-scope)", share([c["facts_ok"] for c in inscope]),
-                   target=">= 0.85", n=len(inscope)),
-            Metric("decision right (in-scope)", share([c["decision_ok"] for c in inscope]),
-                   n=len(inscope)),
-            Metric("gold element cited (in-scope)", share([c["gold_cited"] for c in inscope]),
-                   n=len(inscope)),
-            Metric("out-of-scope refused", share([c["got"] == "not_covered" for c in oos]),
-                   target=">= 0.95", n=len(oos)),
-            Metric("time to first line, median s", firsts[len(firsts) // 2] if firsts else None,
-                   target="< 5", n=len(firsts)),
-        ],  # fmt: skip
-        config={"mode": mode, "chat_model": getattr(llm, "name", "not started"),
-                "threshold": retriever.threshold},  # fmt: skip
+            Metric(
+                "key facts right (in-scope)",
+                share([c["facts_ok"] for c in inscope]),
+                target=">= 0.85",
+                n=len(inscope),
+            ),
+            Metric(
+                "decision right (in-scope)",
+                share([c["decision_ok"] for c in inscope]),
+                n=len(inscope),
+            ),
+            Metric(
+                "gold element cited (in-scope)",
+                share([c["gold_cited"] for c in inscope]),
+                n=len(inscope),
+            ),
+            Metric(
+                "out-of-scope refused",
+                share([c["got"] == "not_covered" for c in oos]),
+                target=">= 0.95",
+                n=len(oos),
+            ),
+            Metric(
+                "time to first line, median s",
+                firsts[len(firsts) // 2] if firsts else None,
+                target="< 5",
+                n=len(firsts),
+            ),
+        ],
+        config={
+            "mode": mode,
+            "chat_model": getattr(llm, "name", "not started"),
+            "threshold": retriever.threshold,
+        },
         details={"cases": cases},
     )
 
@@ -221,8 +262,13 @@ def main() -> None:
     p.add_argument("--smoke", action="store_true")
     p.add_argument("--work", default="/tmp/shikumi-eval")
     a = p.parse_args()
-    ctx = EvalContext(eval_data_dir(), quick=True, smoke=a.smoke, work_dir=Path(a.work),
-                      options={"set": a.set, "mode": a.mode})  # fmt: skip
+    ctx = EvalContext(
+        eval_data_dir(),
+        quick=True,
+        smoke=a.smoke,
+        work_dir=Path(a.work),
+        options={"set": a.set, "mode": a.mode},
+    )
     sec = run(ctx)
     for m in sec.metrics:
         v = "-" if m.value is None else f"{m.value:.3f}"

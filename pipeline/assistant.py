@@ -26,13 +26,12 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-
 from typing import Literal
 
 from .adapters.llm import ChatModel
 from .compose import Candidate, Composer, Composition, Line
 from .errors import NotFoundError
-from .models import AnyElement, Answer, Citation
+from .models import Answer, AnyElement, Citation
 from .prompts import load_prompt
 from .retrieve import Filters, Retrieved, Retriever
 from .store import Store

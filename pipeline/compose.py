@@ -38,15 +38,24 @@ EXTRA_PROBABILITY = 0.25  # another element this likely is added (e.g. the excep
 
 # Interrogatives and question grammar (closed word classes of each language, not phrasings of
 # any hearing): they decide the answer's shape.
-_WHO = re.compile(r"誰|だれ|どなた|どの(?:人|方|部署|上司)|承認者|決裁者|判断者|責任者|担当者は|"
-                  r"\bwho\b|\bwhom\b|\bwhose\b|which (?:person|manager|role|team)", re.I)  # fmt: skip
-_WH_JA = re.compile(r"何|なに[をがもでと]|なんの|なんと言|いつ|どこ|どう|どの|どれ|どんな|"
-                    r"いくら|いくつ|なぜ|どちら")  # fmt: skip
-_YESNO_JA = re.compile(r"(?:ます|です|でしょう|ません|ない|いい|良い|よい|要る|いる|必要|可能|できる)"
-                       r"(?:か|かね|の)?\s*[？?]?\s*$")  # fmt: skip
+_WHO = re.compile(
+    r"誰|だれ|どなた|どの(?:人|方|部署|上司)|承認者|決裁者|判断者|責任者|担当者は|"
+    r"\bwho\b|\bwhom\b|\bwhose\b|which (?:person|manager|role|team)",
+    re.I,
+)
+_WH_JA = re.compile(
+    r"何|なに[をがもでと]|なんの|なんと言|いつ|どこ|どう|どの|どれ|どんな|"
+    r"いくら|いくつ|なぜ|どちら"
+)
+_YESNO_JA = re.compile(
+    r"(?:ます|です|でしょう|ません|ない|いい|良い|よい|要る|いる|必要|可能|できる)"
+    r"(?:か|かね|の)?\s*[？?]?\s*$"
+)
 _YESNO_EN = re.compile(
     r"^(?:do|does|did|is|are|was|were|can|could|should|shall|must|may|might|will|would|"
-    r"have|has|need|am)\b", re.I)  # fmt: skip
+    r"have|has|need|am)\b",
+    re.I,
+)
 
 
 def question_shape(question: str) -> Shape:
@@ -111,21 +120,49 @@ class Composition:
 
 
 L = {
-    "ja": {"yes": "はい。", "no": "いいえ。", "decider": "判断者", "actor": "担当", "owner": "担当",
-           "systems": "使用システム", "frequency": "頻度", "inputs": "インプット",
-           "outputs": "アウトプット", "deadline": "締切", "step": "手順", "if": "場合",
-           "applies": "あなたのケース", "not_applies": "この条件には当たりません",
-           "conflict": "注意: ヒアリングによってルールが異なります。コンサルタントに確認中です"
-                       "(要確認事項として記録しました)。",
-           "exception": "例外", "rule": "判断", "which_case": "次のどの場合に当たりますか？"},
-    "en": {"yes": "Yes.", "no": "No.", "decider": "decides", "actor": "who", "owner": "owner",
-           "systems": "systems", "frequency": "frequency", "inputs": "inputs",
-           "outputs": "outputs", "deadline": "deadline", "step": "Step", "if": "if",
-           "applies": "your case", "not_applies": "this condition does not apply",
-           "conflict": "Note: the hearings disagree on this rule; the consultant has been asked"
-                       " (recorded as an open question).",
-           "exception": "Exception", "rule": "Rule", "which_case": "Which of these cases applies?"},
-}  # fmt: skip
+    "ja": {
+        "yes": "はい。",
+        "no": "いいえ。",
+        "decider": "判断者",
+        "actor": "担当",
+        "owner": "担当",
+        "systems": "使用システム",
+        "frequency": "頻度",
+        "inputs": "インプット",
+        "outputs": "アウトプット",
+        "deadline": "締切",
+        "step": "手順",
+        "if": "場合",
+        "applies": "あなたのケース",
+        "not_applies": "この条件には当たりません",
+        "conflict": "注意: ヒアリングによってルールが異なります。コンサルタントに確認中です"
+        "(要確認事項として記録しました)。",
+        "exception": "例外",
+        "rule": "判断",
+        "which_case": "次のどの場合に当たりますか？",
+    },
+    "en": {
+        "yes": "Yes.",
+        "no": "No.",
+        "decider": "decides",
+        "actor": "who",
+        "owner": "owner",
+        "systems": "systems",
+        "frequency": "frequency",
+        "inputs": "inputs",
+        "outputs": "outputs",
+        "deadline": "deadline",
+        "step": "Step",
+        "if": "if",
+        "applies": "your case",
+        "not_applies": "this condition does not apply",
+        "conflict": "Note: the hearings disagree on this rule; the consultant has been asked"
+        " (recorded as an open question).",
+        "exception": "Exception",
+        "rule": "Rule",
+        "which_case": "Which of these cases applies?",
+    },
+}
 
 
 def _short(text: str, n: int = 140) -> str:
@@ -140,7 +177,9 @@ def option_text(c: Candidate) -> str:
         return _short(c.result.text, 220)
     if isinstance(el, Judgment):
         rows = " / ".join(f"{r.condition} → {r.outcome}" for r in el.rules[:3])
-        return _short(f"判断/Judgment: {el.decision or el.summary}" + (f" / {rows}" if rows else ""))
+        return _short(
+            f"判断/Judgment: {el.decision or el.summary}" + (f" / {rows}" if rows else "")
+        )
     if isinstance(el, Exception_):
         return _short(f"例外/Exception: {el.trigger or el.summary} → {el.handling}")
     if isinstance(el, Task):
@@ -265,7 +304,9 @@ class Composer:
         t = L[lang]
         head = el.action or el.summary
         if el.actor:
-            head += f"（{t['actor']}: {el.actor}）" if lang == "ja" else f" ({t['actor']}: {el.actor})"
+            head += (
+                f"（{t['actor']}: {el.actor}）" if lang == "ja" else f" ({t['actor']}: {el.actor})"
+            )
         yield Line(head, [el.id])
         details = []
         for key in ("systems", "inputs", "outputs"):
@@ -283,7 +324,9 @@ class Composer:
         trigger = el.trigger or el.summary
         text = f"{trigger} → {el.handling}" if el.handling else trigger
         if el.owner:
-            text += f"（{t['owner']}: {el.owner}）" if lang == "ja" else f" ({t['owner']}: {el.owner})"
+            text += (
+                f"（{t['owner']}: {el.owner}）" if lang == "ja" else f" ({t['owner']}: {el.owner})"
+            )
         if extra:
             text = f"{t['exception']}: {text}"
         return Line(text, [el.id])
@@ -292,7 +335,11 @@ class Composer:
         if not el.decider:
             return ""
         t = L[lang]
-        return f"（{t['decider']}: {el.decider}）" if lang == "ja" else f" ({el.decider} {t['decider']})"
+        return (
+            f"（{t['decider']}: {el.decider}）"
+            if lang == "ja"
+            else f" ({el.decider} {t['decider']})"
+        )
 
     def _render_judgment(
         self, question: str, shape: Shape, lang: str, el: Judgment, comp: Composition
@@ -375,7 +422,11 @@ class Composer:
         if verdict is None:
             unknown = next(c for c, v in zip(rule.conditions, verdicts, strict=True) if v is None)
             comp.decision = "inquire"
-            ask = f"「{unknown}」に当てはまりますか？" if lang == "ja" else f"Is this true for you: {unknown}?"
+            ask = (
+                f"「{unknown}」に当てはまりますか？"
+                if lang == "ja"
+                else f"Is this true for you: {unknown}?"
+            )
             yield Line(ask, [cand.id])
             return
         comp.decision = "yes" if verdict else "no"
@@ -422,9 +473,9 @@ class Composer:
             for el in (a, b):
                 rows = " / ".join(_row_text(r) for r in _rows(el))
                 lines.append(Line(rows + self._decider_suffix(el, lang), [el.id]))
-            note = (
-                f"承認済みのルールが食い違っています: {a.id}「{_short(' / '.join(map(_row_text, _rows(a))), 80)}」"
-                f" と {b.id}「{_short(' / '.join(map(_row_text, _rows(b))), 80)}」"
+            said = {el.id: _short(" / ".join(map(_row_text, _rows(el))), 80) for el in (a, b)}
+            note = "承認済みのルールが食い違っています: " + " と ".join(
+                f"{i}「{t}」" for i, t in said.items()
             )
             return lines, note
         return None
@@ -452,11 +503,17 @@ class TextRule:
     def decide(self, verdicts: list[bool | None]) -> bool | None:
         """True / False, or None when a condition the decision needs is not known."""
         if self.any_of:
-            met = True if any(v is True for v in verdicts) else (
-                False if all(v is False for v in verdicts) else None)  # fmt: skip
+            met = (
+                True
+                if any(v is True for v in verdicts)
+                else (False if all(v is False for v in verdicts) else None)
+            )
         else:
-            met = False if any(v is False for v in verdicts) else (
-                True if all(v is True for v in verdicts) else None)  # fmt: skip
+            met = (
+                False
+                if any(v is False for v in verdicts)
+                else (True if all(v is True for v in verdicts) else None)
+            )
         if met is None:
             return None
         return (not met) if self.excludes else met
@@ -469,9 +526,7 @@ def text_rule(text: str, max_conditions: int = 6) -> TextRule:
     lead = body[: first.start()].strip() if first else body
     if not items:
         items = [s.strip() for s in re.split(r"(?<=[.。!?！？])\s+", body) if len(s.strip()) > 3]
-    explicit_any = bool(_ANY.search(lead)) or any(
-        re.search(r"\bor\s*$", i) for i in items[:-1]
-    )
+    explicit_any = bool(_ANY.search(lead)) or any(re.search(r"\bor\s*$", i) for i in items[:-1])
     explicit_all = bool(re.search(r"\ball of\b|\band\s*$|すべて|全て", lead, re.I)) or any(
         re.search(r"\band\s*$", i) for i in items[:-1]
     )

@@ -76,22 +76,38 @@ def _lang(text: str) -> str:
 
 MISSING_QUESTION = {
     "ja": {
-        "JPY": "金額はいくらですか？", "USD": "金額はいくらですか？", "EUR": "金額はいくらですか？",
-        "day": "何日ですか？", "business_day": "何営業日ですか？", "hour": "何時間ですか？",
-        "percent": "何パーセントですか？", "count": "件数はいくつですか？",
-        "person": "何人ですか？", "month": "何か月ですか？", "year": "何年ですか？",
+        "JPY": "金額はいくらですか？",
+        "USD": "金額はいくらですか？",
+        "EUR": "金額はいくらですか？",
+        "day": "何日ですか？",
+        "business_day": "何営業日ですか？",
+        "hour": "何時間ですか？",
+        "percent": "何パーセントですか？",
+        "count": "件数はいくつですか？",
+        "person": "何人ですか？",
+        "month": "何か月ですか？",
+        "year": "何年ですか？",
         "day_kind": "その日は土日・祝日ですか、営業日ですか？",
     },
     "en": {
-        "JPY": "What is the amount?", "USD": "What is the amount?", "EUR": "What is the amount?",
-        "day": "How many days?", "business_day": "How many business days?",
-        "hour": "How many hours?", "percent": "What is the percentage?",
-        "count": "How many items?", "person": "How many people?", "month": "How many months?",
-        "year": "How many years?", "day_kind": "Is that day a weekend or holiday, or a business day?",
+        "JPY": "What is the amount?",
+        "USD": "What is the amount?",
+        "EUR": "What is the amount?",
+        "day": "How many days?",
+        "business_day": "How many business days?",
+        "hour": "How many hours?",
+        "percent": "What is the percentage?",
+        "count": "How many items?",
+        "person": "How many people?",
+        "month": "How many months?",
+        "year": "How many years?",
+        "day_kind": "Is that day a weekend or holiday, or a business day?",
     },
-}  # fmt: skip
+}
 
 
 def missing_question(unit: str, lang: str) -> str:
     table = MISSING_QUESTION["ja" if lang == "ja" else "en"]
-    return table.get(unit, "詳しい状況を教えてください。" if lang == "ja" else "Can you tell me more?")
+    return table.get(
+        unit, "詳しい状況を教えてください。" if lang == "ja" else "Can you tell me more?"
+    )

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from .quantities import canonical, parse_quantities
+
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 _WORD = re.compile(r"[a-z0-9]+")
 _SKIP_POS = {"助詞", "助動詞", "補助記号", "空白", "記号"}
@@ -88,7 +90,9 @@ def tokenize(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text).lower()
     if not text.strip():
         return []
-    return _japanese(text) if JAPANESE.search(text) else _english(text)
+    words = _japanese(text) if JAPANESE.search(text) else _english(text)
+    # amounts, days, hours in one spelling on both sides (五十万円 = 500,000円 = 50万円)
+    return words + [canonical(q).lower() for q in parse_quantities(text) if q.unit]
 
 
 @dataclass

@@ -22,8 +22,23 @@ from typing import Literal
 
 Op = Literal[">", ">=", "<", "<=", "=="]
 
-_KANJI_DIGIT = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
-                "八": 8, "九": 9, "壱": 1, "弐": 2, "参": 3, "両": 2}  # fmt: skip
+_KANJI_DIGIT = {
+    "〇": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "壱": 1,
+    "弐": 2,
+    "参": 3,
+    "両": 2,
+}
 _KANJI_SMALL = {"十": 10, "百": 100, "千": 1000}
 _KANJI_LARGE = {"万": 10_000, "億": 100_000_000, "兆": 1_000_000_000_000}
 
@@ -35,30 +50,79 @@ _NUMBER = rf"(?:{_ARABIC}|{_KANJI_NUM})+"
 
 # unit words after a number, longest first; value = canonical unit, optional multiplier
 _UNITS_JA: list[tuple[str, str, float]] = [
-    ("営業日", "business_day", 1), ("稼働日", "business_day", 1),
-    ("ヶ月", "month", 1), ("か月", "month", 1), ("カ月", "month", 1), ("ケ月", "month", 1),
-    ("箇月", "month", 1), ("ヵ月", "month", 1),
-    ("時間", "hour", 1), ("分", "minute", 1), ("日間", "day", 1), ("日", "day", 1),
-    ("週間", "week", 1), ("週", "week", 1), ("年間", "year", 1), ("年", "year", 1),
-    ("円", "JPY", 1), ("ドル", "USD", 1), ("ユーロ", "EUR", 1),
-    ("パーセント", "percent", 1), ("％", "percent", 1), ("%", "percent", 1), ("割", "percent", 10),
-    ("件", "count", 1), ("人", "person", 1), ("名", "person", 1), ("回", "times", 1),
-    ("枚", "sheet", 1), ("台", "unit", 1), ("個", "unit", 1), ("社", "company", 1),
-]  # fmt: skip
+    ("営業日", "business_day", 1),
+    ("稼働日", "business_day", 1),
+    ("ヶ月", "month", 1),
+    ("か月", "month", 1),
+    ("カ月", "month", 1),
+    ("ケ月", "month", 1),
+    ("箇月", "month", 1),
+    ("ヵ月", "month", 1),
+    ("時間", "hour", 1),
+    ("分", "minute", 1),
+    ("日間", "day", 1),
+    ("日", "day", 1),
+    ("週間", "week", 1),
+    ("週", "week", 1),
+    ("年間", "year", 1),
+    ("年", "year", 1),
+    ("円", "JPY", 1),
+    ("ドル", "USD", 1),
+    ("ユーロ", "EUR", 1),
+    ("パーセント", "percent", 1),
+    ("％", "percent", 1),
+    ("%", "percent", 1),
+    ("割", "percent", 10),
+    ("件", "count", 1),
+    ("人", "person", 1),
+    ("名", "person", 1),
+    ("回", "times", 1),
+    ("枚", "sheet", 1),
+    ("台", "unit", 1),
+    ("個", "unit", 1),
+    ("社", "company", 1),
+]
 _UNITS_EN: list[tuple[str, str, float]] = [
-    ("business days", "business_day", 1), ("business day", "business_day", 1),
-    ("working days", "business_day", 1), ("working day", "business_day", 1),
-    ("days", "day", 1), ("day", "day", 1), ("hours", "hour", 1), ("hour", "hour", 1),
-    ("minutes", "minute", 1), ("weeks", "week", 1), ("week", "week", 1),
-    ("months", "month", 1), ("month", "month", 1), ("years", "year", 1), ("year", "year", 1),
-    ("dollars", "USD", 1), ("usd", "USD", 1), ("euros", "EUR", 1), ("eur", "EUR", 1),
-    ("yen", "JPY", 1), ("jpy", "JPY", 1), ("percent", "percent", 1), ("%", "percent", 1),
-    ("invoices", "count", 1), ("items", "count", 1), ("cases", "count", 1),
-    ("people", "person", 1), ("employees", "person", 1), ("times", "times", 1),
-]  # fmt: skip
+    ("business days", "business_day", 1),
+    ("business day", "business_day", 1),
+    ("working days", "business_day", 1),
+    ("working day", "business_day", 1),
+    ("days", "day", 1),
+    ("day", "day", 1),
+    ("hours", "hour", 1),
+    ("hour", "hour", 1),
+    ("minutes", "minute", 1),
+    ("weeks", "week", 1),
+    ("week", "week", 1),
+    ("months", "month", 1),
+    ("month", "month", 1),
+    ("years", "year", 1),
+    ("year", "year", 1),
+    ("dollars", "USD", 1),
+    ("usd", "USD", 1),
+    ("euros", "EUR", 1),
+    ("eur", "EUR", 1),
+    ("yen", "JPY", 1),
+    ("jpy", "JPY", 1),
+    ("percent", "percent", 1),
+    ("%", "percent", 1),
+    ("invoices", "count", 1),
+    ("items", "count", 1),
+    ("cases", "count", 1),
+    ("people", "person", 1),
+    ("employees", "person", 1),
+    ("times", "times", 1),
+]
 _CURRENCY_PREFIX = {"$": "USD", "¥": "JPY", "￥": "JPY", "€": "EUR", "£": "GBP"}
-_EN_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "mn": 1e6, "billion": 1e9,
-             "bn": 1e9}  # fmt: skip
+_EN_SCALE = {
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "million": 1e6,
+    "mn": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+}
 
 _UNIT_ALT = "|".join(re.escape(u) for u, _, _ in _UNITS_JA)
 _EN_UNIT_ALT = "|".join(re.escape(u) for u, _, _ in _UNITS_EN)
@@ -98,35 +162,83 @@ class Bound:
 
     def describe(self, lang: str = "ja") -> str:
         words = _OP_WORDS_JA if lang == "ja" else _OP_WORDS_EN
-        return f"{self.quantity.text}{words[self.op]}" if lang == "ja" else (
-            f"{words[self.op]} {self.quantity.text}"
+        return (
+            f"{self.quantity.text}{words[self.op]}"
+            if lang == "ja"
+            else (f"{words[self.op]} {self.quantity.text}")
         )
 
 
 _OP_WORDS_JA: dict[str, str] = {">": "超", ">=": "以上", "<": "未満", "<=": "以下", "==": ""}
-_OP_WORDS_EN: dict[str, str] = {">": "over", ">=": "at least", "<": "under", "<=": "up to",
-                                "==": "exactly"}  # fmt: skip
+_OP_WORDS_EN: dict[str, str] = {
+    ">": "over",
+    ">=": "at least",
+    "<": "under",
+    "<=": "up to",
+    "==": "exactly",
+}
 
 # comparison words: after the quantity in Japanese, mostly before it in English
 _AFTER_JA: list[tuple[str, Op]] = [
-    ("以上", ">="), ("以下", "<="), ("未満", "<"), ("を超え", ">"), ("を超す", ">"), ("超え", ">"),
-    ("超過", ">"), ("超", ">"), ("を上回", ">"), ("より多", ">"), ("より大き", ">"),
-    ("を下回", "<"), ("より少な", "<"), ("より小さ", "<"), ("以内", "<="), ("まで", "<="),
-    ("に満たな", "<"), ("から", ">="), ("以降", ">="), ("以前", "<="),
-]  # fmt: skip
+    ("以上", ">="),
+    ("以下", "<="),
+    ("未満", "<"),
+    ("を超え", ">"),
+    ("を超す", ">"),
+    ("超え", ">"),
+    ("超過", ">"),
+    ("超", ">"),
+    ("を上回", ">"),
+    ("より多", ">"),
+    ("より大き", ">"),
+    ("を下回", "<"),
+    ("より少な", "<"),
+    ("より小さ", "<"),
+    ("以内", "<="),
+    ("まで", "<="),
+    ("に満たな", "<"),
+    ("から", ">="),
+    ("以降", ">="),
+    ("以前", "<="),
+]
 _BEFORE_EN: list[tuple[str, Op]] = [
-    ("more than", ">"), ("greater than", ">"), ("larger than", ">"), ("higher than", ">"),
-    ("over", ">"), ("above", ">"), ("exceeding", ">"), ("exceeds", ">"), ("exceed", ">"),
-    ("in excess of", ">"), ("at least", ">="), ("no less than", ">="), ("not less than", ">="),
-    ("minimum of", ">="), ("less than", "<"), ("fewer than", "<"), ("under", "<"),
-    ("below", "<"), ("lower than", "<"), ("at most", "<="), ("up to", "<="),
-    ("no more than", "<="), ("not more than", "<="), ("maximum of", "<="), ("within", "<="),
+    ("more than", ">"),
+    ("greater than", ">"),
+    ("larger than", ">"),
+    ("higher than", ">"),
+    ("over", ">"),
+    ("above", ">"),
+    ("exceeding", ">"),
+    ("exceeds", ">"),
+    ("exceed", ">"),
+    ("in excess of", ">"),
+    ("at least", ">="),
+    ("no less than", ">="),
+    ("not less than", ">="),
+    ("minimum of", ">="),
+    ("less than", "<"),
+    ("fewer than", "<"),
+    ("under", "<"),
+    ("below", "<"),
+    ("lower than", "<"),
+    ("at most", "<="),
+    ("up to", "<="),
+    ("no more than", "<="),
+    ("not more than", "<="),
+    ("maximum of", "<="),
+    ("within", "<="),
     ("exactly", "=="),
-]  # fmt: skip
+]
 _AFTER_EN: list[tuple[str, Op]] = [
-    ("or more", ">="), ("or above", ">="), ("and above", ">="), ("or over", ">="),
-    ("or less", "<="), ("or below", "<="), ("and below", "<="), ("or under", "<="),
-]  # fmt: skip
+    ("or more", ">="),
+    ("or above", ">="),
+    ("and above", ">="),
+    ("or over", ">="),
+    ("or less", "<="),
+    ("or below", "<="),
+    ("and below", "<="),
+    ("or under", "<="),
+]
 
 
 def normalize(text: str) -> str:
@@ -196,8 +308,10 @@ def parse_quantities(text: str) -> list[Quantity]:
     return out
 
 
-_MONEY_WORDS = re.compile(r"金額|円|費|代|支払|払|請求|精算|予算|価格|単価|税|給|手当|売上|経費|決裁|承認|"
-                          r"amount|pay|cost|price|invoice|expense|budget|fee")  # fmt: skip
+_MONEY_WORDS = re.compile(
+    r"金額|円|費|代|支払|払|請求|精算|予算|価格|単価|税|給|手当|売上|経費|決裁|承認|"
+    r"amount|pay|cost|price|invoice|expense|budget|fee"
+)
 
 
 def _money_context(text: str, start: int, end: int) -> bool:
@@ -258,8 +372,9 @@ def day_classes(text: str) -> set[str]:
     for m in _DAY_WORDS.finditer(normalize(text)):
         w = m.group(0).lower()
         if w.startswith(("土日", "休日", "週末", "weekend", "non-")):
-            out |= {"sat", "sun"} | ({"holiday"} if "祝" in w or w.startswith(("休日", "non-"))
-                                     else set())  # fmt: skip
+            out |= {"sat", "sun"} | (
+                {"holiday"} if "祝" in w or w.startswith(("休日", "non-")) else set()
+            )
         if "祝" in w or "祭" in w or "holiday" in w:
             out.add("holiday")
         if w.startswith(("土曜", "saturday")):

@@ -36,8 +36,13 @@ def _ws(make_workspace: Any, *responses: str, second_hearing: bool = False) -> W
             handling="出金伝票を書いてもらい、所属長のサインをもらう",
             owner="経理担当",
         ),
-        Task(interview_id=iv.id, summary="楽楽精算で申請する", action="楽楽精算で経費を申請する",
-             actor="申請者", systems=["楽楽精算"]),  # fmt: skip
+        Task(
+            interview_id=iv.id,
+            summary="楽楽精算で申請する",
+            action="楽楽精算で経費を申請する",
+            actor="申請者",
+            systems=["楽楽精算"],
+        ),
     ]
     if second_hearing:
         iv2 = ws.store.add_interview(Interview(title="部長ヒアリング", business_area="経費精算"))
@@ -110,9 +115,8 @@ def test_how_question_gets_the_handling_never_a_bare_yes(make_workspace: Any) ->
     ws = _ws(make_workspace)
     ws.llm().responses = [_letter(ws, q, "X0001")]  # type: ignore[attr-defined]
     ans = ws.assistant.ask(q)
-    assert ans.text == (
-        "領収書をなくした → 出金伝票を書いてもらい、所属長のサインをもらう（担当: 経理担当） [X0001]"
-    )
+    handling = "出金伝票を書いてもらい、所属長のサインをもらう"
+    assert ans.text == f"領収書をなくした → {handling}（担当: 経理担当） [X0001]"
     assert decision_of(ans) == "answer"
 
 

@@ -6,7 +6,13 @@ import pytest
 
 from pipeline.conditions import Case, evaluate_row
 from pipeline.models import RuleRow
-from pipeline.quantities import canonical, day_classes, kanji_to_number, parse_bounds, parse_quantities
+from pipeline.quantities import (
+    canonical,
+    day_classes,
+    kanji_to_number,
+    parse_bounds,
+    parse_quantities,
+)
 
 
 @pytest.mark.parametrize(
