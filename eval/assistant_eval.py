@@ -85,9 +85,10 @@ def run(ctx: EvalContext) -> Section:
             llm = chat_model(settings)
         return llm
 
-    assistant = Assistant(store, retriever, factory, max_tokens=160)
+    mode = ctx.options.get("mode", "structured")
+    assistant = Assistant(store, retriever, factory, max_tokens=160, mode=mode)
     _, _, rows = load_or_sharc(ctx.data_dir)
-    n = 2 if ctx.smoke else (20 if ctx.quick else 150)
+    n = ctx.options.get("n") or (2 if ctx.smoke else (20 if ctx.quick else 150))
     sample = random.Random(SEED).sample(rows, n)
     cases, confusion = [], Counter()
     t0 = time.perf_counter()
@@ -133,7 +134,19 @@ def run(ctx: EvalContext) -> Section:
         datasets=[OR_SHARC, HANDBOOK, OOS],
         config={
             "chat_model": getattr(llm, "name", "not started"),
-            "prompt": load_prompt("answer").id,
+            "mode": mode,
+            "prompts": [
+                load_prompt(p).id
+                for p in (
+                    "answer",
+                    "answer_choose",
+                    "answer_row",
+                    "answer_yesno",
+                    "answer_condition",
+                    "answer_combination",
+                    "answer_same",
+                )
+            ],
             "threshold": retriever.threshold,
             "subset": f"{n} random dev utterances, seed {SEED}",
         },
@@ -156,14 +169,22 @@ def main() -> None:
     p.add_argument("--full", action="store_true")
     p.add_argument("--smoke", action="store_true")
     p.add_argument("--work", default="/tmp/shikumi-eval")
+    p.add_argument("--n", type=int, default=0, help="OR-ShARC utterances (fixed seed)")
+    p.add_argument("--mode", default="structured", choices=["structured", "generate"])
     a = p.parse_args()
-    ctx = EvalContext(eval_data_dir(), quick=not a.full, smoke=a.smoke, work_dir=Path(a.work))
+    ctx = EvalContext(
+        eval_data_dir(),
+        quick=not a.full,
+        smoke=a.smoke,
+        work_dir=Path(a.work),
+        options={"n": a.n, "mode": a.mode},
+    )
     sec = run(ctx)
     for m in sec.metrics:
         print(f"{m.name:65} {m.value:.3f}  baseline={m.baseline}  n={m.n}")
     for note in sec.notes:
         print("note:", note)
-    out = Path(a.work) / "assistant.json"
+    out = Path(a.work) / f"assistant_{a.mode}.json"
     out.write_text(json.dumps(sec.details, ensure_ascii=False, indent=1))
     print("details:", out)
 
