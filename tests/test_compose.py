@@ -151,3 +151,32 @@ def test_stream_shows_the_first_line_before_the_answer(make_workspace: Any) -> N
     out = list(ws.assistant.ask_stream(q))
     assert isinstance(out[0], str) and out[0].endswith("[X0001]")
     assert out[-1].text == "\n".join(out[:-1])  # type: ignore[union-attr]
+
+
+def test_rules_the_model_says_are_about_other_decisions_are_no_conflict(
+    make_workspace: Any,
+) -> None:
+    q = "経費の申請は誰が承認しますか？"
+    ws = _ws(make_workspace, second_hearing=True)
+    ws.llm().responses = [_letter(ws, q, "J0001"), "N"]  # type: ignore[attr-defined]
+    ans = ws.assistant.ask(q)
+    assert "異なります" not in ans.text and not ws.store.list_open_questions()
+
+
+def test_a_text_rule_is_decided_condition_by_condition() -> None:
+    from pipeline.compose import Candidate, Composer
+    from pipeline.retrieve import Retrieved
+
+    snippet = (
+        "## Apprentices\n\nYou can get the grant if you:\n\n* are under 19\n"
+        "* are in the first year of an apprenticeship"
+    )
+    cand = Candidate(Retrieved("S0001", snippet, {}, 0.0, 0.9), None)
+    # choose S0001, then the list's logic (A = all needed), then condition 1 true, 2 unknown
+    llm = FakeChat(["A", "A", "T", "U"])
+    comp = Composer(lambda: llm).compose("I'm 17. Can I get the grant?", [cand])
+    assert comp.decision == "inquire"
+    assert comp.lines[0].text == "Is this true for you: are in the first year of an apprenticeship?"
+    llm.responses = ["A", "A", "T", "F"]
+    comp = Composer(lambda: llm).compose("I'm 17 and in my second year. Can I get it?", [cand])
+    assert comp.decision == "no" and comp.lines[0].text == "No."
