@@ -32,6 +32,7 @@ from .retrieve import Retrieved
 
 Shape = Literal["how", "who", "yesno"]
 MAX_OPTIONS = 5
+RANK_PRIOR = (0.5, 0.2, 0.13, 0.1, 0.07)  # retrieval's order as a prior over the options
 NONE_PROBABILITY = 0.5  # the model's "none of these" at or above this: not covered
 SAME_PROBABILITY = 0.7  # the model's "same decision" needed to call two rules a conflict
 EXTRA_PROBABILITY = 0.25  # another element this likely is added (e.g. the exception that fits)
@@ -187,6 +188,31 @@ def option_text(c: Candidate) -> str:
     return _short(f"{el.kind}: {el.summary}")
 
 
+# restrictive particles read alike (だけ / のみ / only) when a question is set against an outcome
+_ONLY = re.compile(r"だけ|のみ|ばかり|\bonly\b|\bjust\b", re.I)
+_PUNCT = re.compile(r"[\s、。,.!?！？「」()（）:：/・]+")
+
+
+def _bigrams(text: str) -> set[str]:
+    t = _PUNCT.sub(" ", _ONLY.sub("のみ", text.lower()))
+    return {t[i : i + 2] for i in range(len(t) - 1) if " " not in t[i : i + 2]}
+
+
+def asked_case(question: str, verdicts: list[Verdict]) -> Verdict:
+    """The case (row) a yes/no question is about: the one whose outcome shares the most of its
+    own words with the question — words the other outcomes do not have (部長 vs 所属長のみ) —
+    then the most words overall."""
+    q = _bigrams(question)
+    grams = [_bigrams(v.row.outcome) for v in verdicts]
+
+    def score(i: int) -> tuple[int, float]:
+        others = set().union(*(g for j, g in enumerate(grams) if j != i))
+        own = grams[i] - others
+        return len(q & own), (len(q & grams[i]) / len(grams[i]) if grams[i] else 0.0)
+
+    return verdicts[max(range(len(verdicts)), key=score)]
+
+
 def _judgment_line(el: Judgment) -> str:
     rows = " / ".join(_row_text(r) for r in _rows(el))
     return _short(f"{el.decision or el.summary}: {rows}", 200)
@@ -217,7 +243,13 @@ class Composer:
         choice = choose(self._llm_factory(), msgs, labels)
         if not choice.probs:  # the model wrote no label: trust retrieval's order
             return {cands[0].id: 1.0} if cands else {"N": 1.0}
-        out = {c.id: choice.p(LETTERS[i]) for i, c in enumerate(cands)}
+        # the model's pick weighed against retrieval's order: p(model) x prior(rank), renormalised.
+        # Measured on the dev questions: the embedded 1.5B model alone picks the right element
+        # for 0.57 of them, retrieval's first hit for 0.76, the product for 0.76 (a model with
+        # sharper, better picks overrides retrieval only where it is clearly surer)
+        raw = {c.id: choice.p(LETTERS[i]) * RANK_PRIOR[i] for i, c in enumerate(cands)}
+        total = sum(raw.values()) or 1.0
+        out = {k: (1 - choice.p("N")) * v / total for k, v in raw.items()}
         out["N"] = choice.p("N")
         return out
 
@@ -373,17 +405,7 @@ class Composer:
             else:
                 chosen = [Verdict(rows[0], None)]
         if shape == "yesno":
-            rule = "; ".join(_row_text(r) for r in rows)
-            if chosen:
-                facts = "; ".join(
-                    (f"{v.reason}: " if v.reason else "") + f"the rule applies: {v.row.outcome}"
-                    for v in chosen
-                )
-            elif decided:
-                facts = "; ".join(f"{v.reason}: the rule does not apply" for v in decided)
-            else:
-                facts = ""
-            yes = self.yes_or_no(question, rule, facts)
+            yes = self._judgment_yes(question, rows, verdicts, chosen)
             comp.decision = "yes" if yes else "no"
             yield Line(t["yes" if yes else "no"], [el.id])
         if not chosen and not decided:  # how / who with nothing to compare: every case
@@ -404,6 +426,26 @@ class Composer:
             for r in rows:
                 if all(r is not v.row for v in shown):
                     yield Line(_row_text(r), [el.id])
+
+    def _judgment_yes(
+        self, question: str, rows: list[RuleRow], verdicts: list[Verdict], chosen: list[Verdict]
+    ) -> bool:
+        """Yes or no to a question about a judgment.
+
+        Where conditions were evaluated, the question is about the case whose outcome it
+        resembles most (「所属長のOKだけで」 asks about 「所属長の承認のみ」); the answer is whether
+        that case holds for the operator. Otherwise the model reads the rule and the facts.
+        """
+        if any(v.holds is not None for v in verdicts):
+            asked = asked_case(question, verdicts)
+            if asked.holds is not None:
+                return asked.holds
+        rule = "; ".join(_row_text(r) for r in rows)
+        facts = "; ".join(
+            (f"{v.reason}: " if v.reason else "") + f"the rule applies: {v.row.outcome}"
+            for v in chosen
+        )
+        return self.yes_or_no(question, rule, facts)
 
     def _render_text(
         self, question: str, shape: Shape, lang: str, cand: Candidate, comp: Composition

@@ -29,7 +29,12 @@ class Case:
         return cls(question, parse_quantities(question), day_classes(question))
 
     def value_for(self, bound: Bound) -> Quantity | None:
-        return next((q for q in self.quantities if bound.quantity.comparable(q)), None)
+        """The operator's quantity the bound applies to: same unit, and a rate where the rule
+        bounds a rate (「一人あたり1万円」 reads 「一人8,000円」, not the total 32,000円)."""
+        same = [q for q in self.quantities if bound.quantity.comparable(q)]
+        return next((q for q in same if q.per_unit == bound.quantity.per_unit), None) or next(
+            iter(same), None
+        )
 
 
 @dataclass

@@ -141,6 +141,7 @@ class Quantity:
     start: int
     end: int
     text: str
+    per_unit: bool = False  # a rate: 「一人あたり1万円」「(一人)8,000円」, "$50 per person"
 
     def comparable(self, other: Quantity) -> bool:
         return self.unit == other.unit or {self.unit, other.unit} == {"day", "business_day"}
@@ -304,10 +305,22 @@ def parse_quantities(text: str) -> list[Quantity]:
             mult *= _EN_SCALE[m.group("scale").lower()]
         if unit == "year" and _money_context(norm, m.start(), m.end()):
             unit = "JPY"  # 「五十万年」: a mis-heard 円 where money is meant
-        out.append(Quantity(num * mult, unit, m.start(), m.end(), m.group(0).strip()))
+        per = bool(_PER_BEFORE.search(norm[max(0, m.start() - 8) : m.start()])) or bool(
+            _PER_AFTER.match(norm[m.end() : m.end() + 16])
+        )
+        out.append(Quantity(num * mult, unit, m.start(), m.end(), m.group(0).strip(), per))
     return out
 
 
+# a rate's denominator just before or after the amount (grammar, not phrasings of a hearing)
+_PER_BEFORE = re.compile(
+    r"(?:(?:一|1|ひと)(?:人|名|件|回|台|枚|個|日|時間)(?:あたり|当たり|につき)?|あたり|当たり|につき|"
+    r"\beach\b|\bper\b)\s*[(（]?\s*$",
+    re.I,
+)
+_PER_AFTER = re.compile(
+    r"\s*(?:per|a|each)\s+(?:person|head|item|invoice|employee|day|unit)\b", re.I
+)
 _MONEY_WORDS = re.compile(
     r"金額|円|費|代|支払|払|請求|精算|予算|価格|単価|税|給|手当|売上|経費|決裁|承認|"
     r"amount|pay|cost|price|invoice|expense|budget|fee"

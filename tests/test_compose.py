@@ -79,16 +79,23 @@ def test_question_shapes() -> None:
 def test_amount_in_the_question_picks_the_row_and_yes_comes_first(make_workspace: Any) -> None:
     q = "十二万円のモニター代、部長の承認は必要ですか？"
     ws = _ws(make_workspace)
-    ws.llm().responses = [_letter(ws, q, "J0001"), "Y"]  # type: ignore[attr-defined]
+    ws.llm().responses = [_letter(ws, q, "J0001")]  # type: ignore[attr-defined]
     ans = ws.assistant.ask(q)
     assert ans.covered and decision_of(ans) == "yes"
+    assert len(ws.llm().calls) == 1  # type: ignore[attr-defined]  # the amount decided, not the model
     first, second = ans.text.split("\n")[:2]
     assert first == "はい。 [J0001]"
     assert "1件5万円を超える → 所属長に加えて部長の承認が必要" in second and "十二万円" in second
     assert "所属長の承認のみ" not in ans.text  # the row that does not apply is not shown
     assert [c.element_id for c in ans.citations] == ["J0001"]
-    yesno_prompt = ws.llm().calls[1][-1]["content"]  # type: ignore[attr-defined]
-    assert "the rule applies: 所属長に加えて部長の承認が必要" in yesno_prompt
+
+
+def test_only_this_approver_is_answered_no_when_the_amount_needs_more(make_workspace: Any) -> None:
+    q = "十二万円のモニター代、所属長のOKだけで処理していいですか？"
+    ws = _ws(make_workspace)
+    ws.llm().responses = [_letter(ws, q, "J0001")]  # type: ignore[attr-defined]
+    ans = ws.assistant.ask(q)
+    assert decision_of(ans) == "no" and "部長の承認が必要" in ans.text
 
 
 def test_missing_amount_gives_one_follow_up_question(make_workspace: Any) -> None:
