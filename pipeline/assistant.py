@@ -402,7 +402,7 @@ class Assistant:
         if self.mode == "structured":
             for item in self.composer.stream(question, self.candidates(results)):
                 if isinstance(item, Line):
-                    yield item.render()
+                    yield item.render() + "\n"
                 else:
                     yield self.from_composition(question, item, results, filters)
             return

@@ -156,8 +156,8 @@ def test_stream_shows_the_first_line_before_the_answer(make_workspace: Any) -> N
     ws = _ws(make_workspace)
     ws.llm().responses = [_letter(ws, q, "X0001")]  # type: ignore[attr-defined]
     out = list(ws.assistant.ask_stream(q))
-    assert isinstance(out[0], str) and out[0].endswith("[X0001]")
-    assert out[-1].text == "\n".join(out[:-1])  # type: ignore[union-attr]
+    assert isinstance(out[0], str) and out[0].endswith("[X0001]\n")
+    assert out[-1].text == "".join(out[:-1]).strip()  # type: ignore[arg-type,union-attr]
 
 
 def test_rules_the_model_says_are_about_other_decisions_are_no_conflict(

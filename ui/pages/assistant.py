@@ -61,7 +61,7 @@ def render_answer(answer: Answer, key: str) -> None:
     if not answer.covered:
         st.info(answer.text, icon="🤷")
     else:
-        st.markdown(answer.text)
+        st.markdown(answer.text.replace("\n", "  \n"))
     for w in answer.warnings:
         st.caption(f"⚠️ {w}")
     citation_buttons(answer, key)
@@ -75,7 +75,7 @@ def ask(ws: Workspace, question: str) -> None:
             if isinstance(item, Answer):
                 holder["answer"] = item
             else:
-                yield item
+                yield item.replace("\n", "  \n")  # one line of the answer per line
 
     with st.chat_message("assistant"):
         draft = st.empty()
