@@ -18,6 +18,7 @@ HELD_OUT = frozenset(
         "ja_general_affairs",
         # the blind set (data/samples/BLIND.md): reported separately, never read while tuning
         "ja_blind_long",
+        "ja_blind_short",
         "en_blind",
     }
 )
