@@ -148,7 +148,19 @@ def _choose_edit(
     return None
 
 
-def run_hearing(folder: Path, rounds: int, seed: int) -> tuple[Tally, list[dict[str, Any]]]:
+def transcript_of(folder: Path, whisper: Path | None) -> Any:
+    """The reference transcript with Whisper-like words, or (``whisper``: the eval work folder)
+    the product's Whisper transcript of the sample audio, cached as the extraction eval does."""
+    if whisper is None:
+        return with_words(gold_transcript(folder))
+    from eval.extraction import whisper_transcript
+
+    return whisper_transcript(folder, whisper)
+
+
+def run_hearing(
+    folder: Path, rounds: int, seed: int, whisper: Path | None = None
+) -> tuple[Tally, list[dict[str, Any]]]:
     from pipeline.align import ground, span_text
     from pipeline.models import Interview, Task
     from pipeline.review import Reviewer
@@ -161,7 +173,7 @@ def run_hearing(folder: Path, rounds: int, seed: int) -> tuple[Tally, list[dict[
             store = Store(f"sqlite:///{tmp}/eval.db")
             try:
                 iv = store.add_interview(Interview(title=folder.name))
-                tr = with_words(gold_transcript(folder)).model_copy(update={"interview_id": iv.id})
+                tr = transcript_of(folder, whisper).model_copy(update={"interview_id": iv.id})
                 lang = tr.language.value
                 store.save_transcript(tr)
                 quotes = [g["quote"] for g in [*gold["elements"], *gold["findings"]]]
@@ -251,13 +263,13 @@ class InsideTally:
     wrong: int = 0  # grounded on other words (must be 0)
 
 
-def run_inside(folder: Path, seed: int) -> InsideTally:
+def run_inside(folder: Path, seed: int, whisper: Path | None = None) -> InsideTally:
     """One word inside each quote replaced (alone); the quote re-anchored."""
     from pipeline.align import ground, reanchor
     from pipeline.segment_edit import rewrite_segment, word_ranges
 
     gold = json.loads((folder / "gold.json").read_text(encoding="utf-8"))
-    tr = with_words(gold_transcript(folder))
+    tr = transcript_of(folder, whisper)
     lang = tr.language.value
     out = InsideTally()
     rng = random.Random(f"{seed}-{folder.name}-inside")
@@ -294,13 +306,13 @@ def run_inside(folder: Path, seed: int) -> InsideTally:
     return out
 
 
-def measure(rounds: int = 3, seed: int = 13) -> dict[str, Any]:
+def measure(rounds: int = 3, seed: int = 13, whisper: Path | None = None) -> dict[str, Any]:
     total, inside, per, failures = Tally(), InsideTally(), {}, []
     for folder in samples():
-        t, f = run_hearing(folder, rounds, seed)
+        t, f = run_hearing(folder, rounds, seed, whisper)
         total.add(t)
         failures += f
-        i = run_inside(folder, seed)
+        i = run_inside(folder, seed, whisper)
         for k in inside.__dict__:
             setattr(inside, k, getattr(inside, k) + getattr(i, k))
         per[folder.name] = {"grounded": t.grounded, "same_words": t.same_words,
@@ -312,12 +324,21 @@ def _share(n: int, d: int) -> float | None:
     return round(n / d, 4) if d else None
 
 
-def run(ctx: EvalContext) -> Section:
+def run(ctx: EvalContext) -> list[Section]:
+    """Reference transcripts always; Whisper transcripts in the full run (transcribing the
+    seven hearings takes minutes)."""
     rounds = 1 if ctx.smoke else 3
-    res = measure(rounds)
+    sections = [_section(measure(rounds), "reference transcripts", rounds)]
+    if not ctx.quick and not ctx.smoke:
+        res = measure(rounds, whisper=ctx.work_dir)
+        sections.append(_section(res, "Whisper transcripts", rounds))
+    return sections
+
+
+def _section(res: dict[str, Any], source: str, rounds: int) -> Section:
     t, i = res["total"], res["inside"]
     return Section(
-        task="evidence/transcript-edits",
+        task=f"evidence/transcript-edits ({source})",
         metrics=[
             Metric(
                 "grounded quotes on the same words after a correction of every segment",
@@ -343,7 +364,7 @@ def run(ctx: EvalContext) -> Section:
                 "... pointing at other words", _share(i.wrong, i.quotes), target="0", n=i.quotes
             ),
         ],
-        datasets=["data/samples (project's own sample hearings, reference transcripts)"],
+        datasets=[f"data/samples (project's own sample hearings, {source})"],
         config={"rounds": rounds, "edits": t.edits},
         details={"per_hearing": res["per_hearing"], "failures": res["failures"]},
     )
@@ -353,8 +374,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=3, help="corrections of every segment, each")
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument(
+        "--whisper",
+        type=Path,
+        metavar="WORK_DIR",
+        help="use Whisper transcripts of the sample audio (cached in WORK_DIR/extraction-asr)",
+    )
     args = ap.parse_args()
-    res = measure(args.rounds, args.seed)
+    res = measure(args.rounds, args.seed, args.whisper)
     t, i = res["total"], res["inside"]
     print(f"edits: {t.edits}; re-anchored: kept {t.kept}, refound {t.refound}, lost {t.lost}")
     print(f"grounded quotes: {t.grounded}")

@@ -192,29 +192,31 @@ class Reviewer:
                 moved, outcome = reanchor(with_spans(ev, transcript), segment_id, diff, after)
                 evidence.append(moved)
                 outcomes.append(outcome)
-            if evidence == el.evidence:
-                continue
-            updated = el.model_copy(update={"evidence": evidence})
             for outcome in ("kept", "refound", "lost"):
                 if outcome in outcomes:
                     getattr(result, outcome).append(el.id)
-            changed = [
-                {"quote": b.quote, "from": a.alignment.value, "to": b.alignment.value}
-                for a, b, o in zip(el.evidence, evidence, outcomes, strict=True)
-                if o in ("refound", "lost")
-            ]
-            if changed:
+            if evidence == el.evidence:
+                continue
+            updated = el.model_copy(update={"evidence": evidence})
+            touched = [n for n, o in enumerate(outcomes) if o in ("refound", "lost")]
+            if touched:  # the quoted words changed: recorded, without a new version
+                change = {
+                    "from": ", ".join(el.evidence[n].alignment.value for n in touched),
+                    "to": ", ".join(evidence[n].alignment.value for n in touched),
+                }
                 updated.history = [
                     *el.history,
                     HistoryEntry(
                         who=who,
                         action="reanchored",
                         version=el.version,
-                        changes={"evidence": changed},
+                        changes={"evidence": change},
                         note=f"transcript correction of {segment_id}",
                     ),
                 ]
             saved = self.store.save_element(updated, expected_version=el.version)
-            if changed and self.on_change:
+            timing = [(e.audio_start, e.audio_end, e.alignment) for e in el.evidence]
+            moved_time = timing != [(e.audio_start, e.audio_end, e.alignment) for e in evidence]
+            if self.on_change and moved_time:  # the index keeps the replay time
                 self.on_change(saved)
         return result

@@ -1,15 +1,20 @@
 """The three defects of issue #13 item 4, reproduced with functions that existed before the fix
 (each of these tests fails on the code before per-segment evidence; see also test_review.py,
-``test_correcting_a_segment_does_not_move_highlights_in_other_segments``)."""
+``test_correcting_a_segment_does_not_move_highlights_in_other_segments``), and the measurement
+of the fix on two sample hearings."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from eval import evidence_edits
 from pipeline.adapters.whisper import RawInfo, RawSegment, RawWord
 from pipeline.align import ground
 from pipeline.models import Language, Segment, Transcript, Word
 from pipeline.transcribe import transcribe_file
+from tests.conftest import SAMPLES
 from tests.test_audio import tone, write_audio
 
 JA = ["部長", "の", "商", "人", "が", "必要", "です", "。"]
@@ -74,3 +79,18 @@ def test_english_quote_starts_at_its_first_word_not_a_second_later() -> None:
     assert ev.audio_start == 15.5  # the word "around"
     assert ev.audio_end == 17.9  # the end of "month."
     assert ev.speaker == "Kevin"
+
+
+@pytest.mark.parametrize("hearing", ["ja_smoke", "en_month_end_close"])
+def test_every_grounded_quote_keeps_its_words_through_corrections_of_every_segment(
+    hearing: str,
+) -> None:
+    """The issue 13.4 measurement (eval/evidence_edits.py) on two sample hearings: a random
+    correction of every segment, through Reviewer.correct_segment; the old full-text offsets
+    lose nearly every quote on the same edits, so the check can fail."""
+    tally, failures = evidence_edits.run_hearing(SAMPLES / hearing, rounds=1, seed=13)
+    assert tally.grounded > 0 and sum(tally.edits.values()) > 0
+    assert not failures
+    assert tally.same_words == tally.same_time == tally.grounded
+    assert tally.old_same_words < tally.grounded / 2
+    assert tally.elsewhere_moves == 0
