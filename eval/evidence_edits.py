@@ -306,9 +306,16 @@ def run_inside(folder: Path, seed: int, whisper: Path | None = None) -> InsideTa
     return out
 
 
-def measure(rounds: int = 3, seed: int = 13, whisper: Path | None = None) -> dict[str, Any]:
+def measure(
+    rounds: int = 3,
+    seed: int = 13,
+    whisper: Path | None = None,
+    names: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
     total, inside, per, failures = Tally(), InsideTally(), {}, []
     for folder in samples():
+        if names is not None and folder.name not in names:
+            continue
         t, f = run_hearing(folder, rounds, seed, whisper)
         total.add(t)
         failures += f
@@ -327,8 +334,9 @@ def _share(n: int, d: int) -> float | None:
 def run(ctx: EvalContext) -> list[Section]:
     """Reference transcripts always; Whisper transcripts in the full run (transcribing the
     seven hearings takes minutes)."""
-    rounds = 1 if ctx.smoke else 3
-    sections = [_section(measure(rounds), "reference transcripts", rounds)]
+    rounds = 1 if ctx.smoke or ctx.quick else 3
+    names = ("ja_smoke",) if ctx.smoke else None
+    sections = [_section(measure(rounds, names=names), "reference transcripts", rounds)]
     if not ctx.quick and not ctx.smoke:
         res = measure(rounds, whisper=ctx.work_dir)
         sections.append(_section(res, "Whisper transcripts", rounds))
