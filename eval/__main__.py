@@ -32,6 +32,7 @@ from eval.common import REPO, EvalContext, Section, eval_data_dir
 TASKS: dict[str, str] = {
     "asr": "eval.asr",
     "extraction": "eval.extraction",
+    "evidence": "eval.evidence_edits",
     "pet": "eval.pet",
     "policy": "eval.policy",
     "retrieval": "eval.retrieval",

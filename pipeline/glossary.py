@@ -26,6 +26,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from .models import Segment
+from .segment_edit import replace_in_segment
+
 # A general back-office vocabulary (経理・購買・販売). Client system names and project words
 # come from settings (``glossary``) or the project.
 DEFAULT_TERMS_JA: tuple[str, ...] = (
@@ -147,6 +150,20 @@ class Glossary:
         joined = "".join(texts)
         confirmed = frozenset(t for t in self.terms if t in joined) if business else frozenset()
         return [self.correct(t, business, confirmed)[0] for t in texts]
+
+    def correct_segments(self, segments: list[Segment]) -> list[Segment]:
+        """``correct_all`` applied to segments: each replacement rewrites the segment's words
+        with its text (``segment_edit.replace_in_segment``), so word timings stay attached."""
+        texts = [s.text for s in segments]
+        business = self.in_context(texts)
+        joined = "".join(texts)
+        confirmed = frozenset(t for t in self.terms if t in joined) if business else frozenset()
+        out = []
+        for seg in segments:
+            for c in reversed(self.correct(seg.text, business, confirmed)[1]):
+                seg = replace_in_segment(seg, c.start, c.end, c.term)
+            out.append(seg)
+        return out
 
     def in_context(self, texts: list[str]) -> bool:
         """True when the texts already contain glossary terms (a hearing in this domain)."""

@@ -146,9 +146,26 @@ class Alignment(StrEnum):
     UNALIGNED = "unaligned"
 
 
+class SegmentSpan(BaseModel):
+    """Where (part of) a quote lies in one segment: character offsets into that segment's text.
+
+    Addressed per segment, a span survives edits of other segments untouched, and an edit of
+    its own segment can re-anchor it (see ``align.reanchor``)."""
+
+    segment_id: str
+    start: int
+    end: int
+
+
 class Evidence(BaseModel):
     quote: str
+    # the source of truth for where the quote lies: one span per segment it covers, in order
+    spans: list[SegmentSpan] = Field(default_factory=list)
+    # derived from ``spans`` (``align.derive``); an unaligned quote keeps the segment it was
+    # last found in, so the reviewer sees where to look
     segment_ids: list[str] = Field(default_factory=list)
+    # derived: offsets into ``Transcript.text`` as of the last (re)anchoring. Elements stored
+    # before ``spans`` existed have only these; ``align.spans_of`` converts them on read
     char_start: int | None = None
     char_end: int | None = None
     audio_start: float | None = None
@@ -160,7 +177,8 @@ class Evidence(BaseModel):
 
     @property
     def grounded(self) -> bool:
-        return self.alignment != Alignment.UNALIGNED and self.char_start is not None
+        located = bool(self.spans) or self.char_start is not None
+        return self.alignment != Alignment.UNALIGNED and located
 
 
 # --------------------------------------------------------------------------- review state

@@ -297,9 +297,7 @@ def transcribe_file(
     if speakers:
         segments = label_speakers(segments, audio)
     if correct:
-        fixed = vocab.correct_all([s.text for s in segments])
-        for seg, text in zip(segments, fixed, strict=True):
-            seg.text = text
+        segments = vocab.correct_segments(segments)  # text and words together
     for i, seg in enumerate(segments):
         seg.id = f"s{i + 1:04d}"
     final_lang = detected if detected in ("ja", "en") else "ja"

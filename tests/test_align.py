@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pipeline.align import find_span, ground, verify
-from pipeline.models import Alignment, SegmentFlag
+from pipeline.align import find_span, ground, reanchor, span_text, verify, with_spans
+from pipeline.models import Alignment, Evidence, Language, Segment, SegmentFlag, Transcript, Word
+from pipeline.segment_edit import TextDiff, rewrite_segment
 from tests.conftest import transcript_of
 
 LINES = [
@@ -75,3 +76,89 @@ def test_evidence_in_a_flagged_segment_is_low_confidence() -> None:
     tr.segments[1].flags = [SegmentFlag.LOW_CONFIDENCE]
     assert ground("部長の承認が必要です", tr).low_confidence
     assert not ground("出金伝票を書いてもらっています", tr).low_confidence
+
+
+# --------------------------------------------------------------------------- per-segment spans
+
+
+def test_evidence_is_addressed_per_segment() -> None:
+    tr = transcript_of(LINES)
+    ev = ground("部長の承認が必要です", tr)
+    assert [(s.segment_id, s.start, s.end) for s in ev.spans] == [("s0002", 10, 20)]
+    assert span_text(ev, tr) == "部長の承認が必要です"
+    across = ground("照合します。\n5万円を超える", tr)
+    assert [s.segment_id for s in across.spans] == ["s0001", "s0002"]
+    assert span_text(across, tr) == "照合します。\n5万円を超える" and verify(across, tr)
+
+
+def test_evidence_stored_before_spans_still_loads_and_is_converted() -> None:
+    tr = transcript_of(LINES)
+    start = tr.text.index("部長の承認")
+    stored = {  # an element's evidence as written by earlier versions: offsets only
+        "quote": "部長の承認が必要です",
+        "segment_ids": ["s0002"],
+        "char_start": start,
+        "char_end": start + 10,
+        "alignment": "exact",
+        "score": 1.0,
+    }
+    legacy = Evidence.model_validate(stored)
+    assert legacy.grounded and legacy.spans == [] and verify(legacy, tr)
+    converted = with_spans(legacy, tr)
+    assert [(s.segment_id, s.start, s.end) for s in converted.spans] == [("s0002", 10, 20)]
+    assert converted.char_start == start and verify(converted, tr)
+
+
+def test_japanese_quote_time_comes_from_its_words() -> None:
+    pieces = [
+        *("5", "万", "円", "を", "超える", "場合", "は"),
+        *("部長", "の", "承認", "が", "必要", "です", "。"),
+    ]
+    seg = Segment(
+        id="s0001",
+        start=3.0,
+        end=10.0,
+        text="".join(pieces),
+        words=[
+            Word(start=3.0 + 0.5 * i, end=3.4 + 0.5 * i, word=w, probability=0.9)
+            for i, w in enumerate(pieces)
+        ],
+    )
+    tr = Transcript(interview_id="iv", language=Language.JA, segments=[seg])
+    ev = ground("部長の承認が必要です", tr)
+    assert (ev.audio_start, ev.audio_end) == (6.5, 9.4)
+
+
+def _edit(tr: Transcript, segment_id: str, text: str) -> tuple[Transcript, TextDiff]:
+    seg = next(s for s in tr.segments if s.id == segment_id)
+    new, diff = rewrite_segment(seg, text)
+    segments = [new if s.id == segment_id else s for s in tr.segments]
+    return tr.model_copy(update={"segments": segments}), diff
+
+
+def test_reanchor_follows_an_edit_of_the_quoted_segment() -> None:
+    tr = transcript_of(LINES)
+    ev = ground("部長の承認が必要です", tr)
+    after, diff = _edit(tr, "s0002", "えー、5万円を超える場合は、部長の承認が必要です。")
+    moved, outcome = reanchor(ev, "s0002", diff, after)
+    assert outcome == "kept" and span_text(moved, after) == "部長の承認が必要です"
+    assert verify(moved, after) and moved.alignment == Alignment.EXACT
+    other = ground("出金伝票を書いてもらっています", tr)
+    still, outcome = reanchor(other, "s0002", diff, after)
+    assert outcome == "elsewhere" and still.spans == other.spans and verify(still, after)
+    assert still.char_start == other.char_start + 4  # derived offsets follow the longer text
+
+
+def test_reanchor_finds_a_corrected_quote_again_or_marks_it_unaligned() -> None:
+    tr = transcript_of(["5万円を超える場合は部長の商人が必要です。", *LINES[2:]])
+    ev = ground("部長の承認が必要です", tr)  # heard 商人: a fuzzy alignment
+    assert ev.alignment == Alignment.FUZZY
+    after, diff = _edit(tr, "s0001", "5万円を超える場合は部長の承認が必要です。")
+    fixed, outcome = reanchor(ev, "s0001", diff, after)
+    assert outcome == "refound" and fixed.alignment == Alignment.EXACT
+    assert span_text(fixed, after) == "部長の承認が必要です"
+    gone, diff = _edit(tr, "s0001", "金額に関係なく課長が決めます。")
+    lost, outcome = reanchor(ev, "s0001", diff, gone)
+    assert outcome == "lost" and not lost.grounded and lost.char_start is None
+    assert lost.segment_ids == ["s0001"] and span_text(lost, gone) is None
+    assert not verify(lost, gone)

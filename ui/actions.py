@@ -52,8 +52,17 @@ def _edited(seg: Segment, **changes: Any) -> Segment:
     return new
 
 
-def save_corrections(ws: Workspace, transcript: Transcript, rows: Iterable[dict[str, Any]]) -> int:
-    """Apply edited segment rows ({id, speaker, text}); return how many segments changed."""
+def save_corrections(
+    ws: Workspace,
+    transcript: Transcript,
+    rows: Iterable[dict[str, Any]],
+    lost: list[str] | None = None,
+    who: str = "",
+) -> int:
+    """Apply edited segment rows ({id, speaker, text}); return how many segments changed.
+
+    Each correction re-anchors the evidence quoting the segment (``Reviewer.correct_segment``);
+    the ids of elements whose quote is no longer found are added to ``lost``."""
     by_id = {s.id: s for s in transcript.segments}
     changed = 0
     for row in rows:
@@ -63,8 +72,12 @@ def save_corrections(ws: Workspace, transcript: Transcript, rows: Iterable[dict[
         text = str(row.get("text") or "").strip()
         speaker = str(row.get("speaker") or "").strip()
         if not text or (text == seg.text and speaker == seg.speaker):
-            continue  # an emptied segment is ignored: it would shift every later evidence span
-        ws.store.update_segment(transcript.interview_id, _edited(seg, text=text, speaker=speaker))
+            continue  # an emptied segment is ignored: correct its words instead
+        result = ws.reviewer.correct_segment(
+            transcript.interview_id, seg.id, text, who or ws.settings.reviewer, speaker=speaker
+        )
+        if lost is not None:
+            lost += [i for i in result.lost if i not in lost]
         changed += 1
     return changed
 

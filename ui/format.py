@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from pipeline.align import spans_of
 from pipeline.models import Evidence, Job, JobStatus, Segment, Transcript, utcnow
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$:])")
@@ -78,11 +79,15 @@ class ContextLine:
 
 
 def evidence_context(transcript: Transcript, ev: Evidence, around: int = 1) -> list[ContextLine]:
-    """The evidence's segments with the quoted span marked, plus ``around`` segments each side."""
-    spans = transcript.segment_spans()
+    """The evidence's segments with the quoted span marked, plus ``around`` segments each side.
+
+    The highlight comes from the per-segment spans, so a correction of another segment never
+    moves it; an unaligned quote shows the segments it names, with nothing marked (its words
+    were not found, so no words are pointed at)."""
     segs = transcript.segments
-    if ev.grounded and ev.char_start is not None and ev.char_end is not None:
-        hit = [i for i, (a, b) in enumerate(spans) if a < ev.char_end and b > ev.char_start]
+    spans = {s.segment_id: s for s in spans_of(ev, transcript)} if ev.grounded else {}
+    if spans:
+        hit = [i for i, s in enumerate(segs) if s.id in spans]
     else:
         ids = set(ev.segment_ids)
         hit = [i for i, s in enumerate(segs) if s.id in ids]
@@ -91,15 +96,12 @@ def evidence_context(transcript: Transcript, ev: Evidence, around: int = 1) -> l
     lo, hi = max(0, hit[0] - around), min(len(segs) - 1, hit[-1] + around)
     lines = []
     for i in range(lo, hi + 1):
-        seg, (a, _b) = segs[i], spans[i]
+        seg = segs[i]
         text = seg.text
-        if i in hit and ev.char_start is not None and ev.char_end is not None:
-            s = max(0, ev.char_start - a)
-            e = min(len(text), ev.char_end - a)
+        if seg.id in spans:
+            s, e = min(spans[seg.id].start, len(text)), min(spans[seg.id].end, len(text))
             lines.append(ContextLine(seg, text[:s], text[s:e], text[e:]))
-        elif i in hit:
-            lines.append(ContextLine(seg, "", text, ""))
-        else:
+        else:  # context, or the segment an unaligned quote was last seen in: nothing marked
             lines.append(ContextLine(seg, text, "", ""))
     return lines
 

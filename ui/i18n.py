@@ -48,6 +48,7 @@ JA: dict[str, str] = {
     "speaker": "話者", "speaker_interviewer": "聞き手", "speaker_interviewee": "回答者", "text": "テキスト", "save_corrections": "修正を保存",
     "rename_speaker": "話者名の一括変更", "new_name": "新しい名前", "rename": "変更",
     "corrections_saved": "{n} 件の修正を保存しました。",
+    "evidence_lost": "修正後の文字起こしに {n} 件の要素の引用が見つからなくなりました。レビュー画面で確認してください: {ids}",
     "reextract_hint": "修正済みのセグメントが {n} 件あります。再抽出すると修正後の文字起こしが使われます"
     "(承認済みの要素はそのまま残ります)。",
     "reextract": "修正を反映して再抽出", "flag_legend": "マークの意味",
@@ -167,6 +168,8 @@ EN: dict[str, str] = {
     "text": "Text", "save_corrections": "Save corrections",
     "rename_speaker": "Rename a speaker everywhere", "new_name": "New name", "rename": "Rename",
     "corrections_saved": "{n} correction(s) saved.",
+    "evidence_lost": "The quote of {n} element(s) is no longer found in the corrected transcript. "
+    "Check them on the review page: {ids}",
     "reextract_hint": "{n} segment(s) were corrected. Re-extraction uses the corrected transcript "
     "(approved elements stay as they are).",
     "reextract": "Re-extract with corrections", "flag_legend": "What the marks mean",

@@ -88,8 +88,10 @@ if edit_mode:
         },
     )
     if st.button(t("save_corrections"), type="primary", key="tr_save"):
-        n = save_corrections(ws, transcript, edited.to_dict("records"))
-        st.session_state["tr_saved"] = n
+        lost: list[str] = []
+        rows = edited.to_dict("records")
+        n = save_corrections(ws, transcript, rows, lost, who=state.reviewer_name(ws))
+        st.session_state["tr_saved"], st.session_state["tr_lost"] = n, lost
         st.rerun()
     with st.form("rename_speaker"):
         st.markdown(f"**{t('rename_speaker')}**")
@@ -116,6 +118,8 @@ else:
 
 if n := st.session_state.pop("tr_saved", 0):
     st.success(t("corrections_saved", n=n), icon="✏️")
+if lost_ids := st.session_state.pop("tr_lost", []):
+    st.warning(t("evidence_lost", n=len(lost_ids), ids=", ".join(lost_ids)), icon="🔴")
 
 edited_count = sum(1 for s in transcript.segments if SegmentFlag.EDITED in s.flags)
 if edited_count:
