@@ -291,8 +291,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from .jobs import recover_stale, work
 
     ws = _workspace(args)
-    recover_stale(ws.store)
-    n = work(ws, idle_exit_s=args.idle_exit)
+    lease = ws.settings.job_lease_s
+    recover_stale(ws.store, lease)
+    n = work(ws, idle_exit_s=None if args.forever else args.idle_exit, lease_s=lease)
     _emit(args, {"jobs": n}, f"worker: {n} job(s) done")
     return 0
 
@@ -422,6 +423,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("worker", parents=[common], help="process queued jobs")
     s.add_argument("--idle-exit", type=float, default=30.0, help="exit after N idle seconds")
+    s.add_argument(
+        "--forever", action="store_true", help="never exit when idle (a worker machine's service)"
+    )
     s.set_defaults(func=cmd_worker)
 
     s = sub.add_parser("samples", parents=[common], help="load the sample hearings")

@@ -23,7 +23,8 @@ WORKSPACE_OVERRIDE: Workspace | None = None
 
 
 def _ensure_worker(ws: Workspace) -> None:
-    jobs.ensure_worker(ws.settings.workspace)
+    if ws.settings.local_worker:  # off when worker machines serve a shared queue
+        jobs.ensure_worker(ws.settings.workspace)
 
 
 start_worker: Callable[[Workspace], None] = _ensure_worker
@@ -59,7 +60,7 @@ def resume_jobs(ws: Workspace) -> None:
     pending = ws.store.list_jobs(JobStatus.QUEUED) + ws.store.list_jobs(JobStatus.RUNNING)
     if not pending or jobs.worker_alive(ws.settings.workspace):
         return
-    jobs.recover_stale(ws.store)
+    jobs.recover_stale(ws.store, ws.settings.job_lease_s)
     launch_worker(ws)
 
 

@@ -166,15 +166,18 @@ _SERVER: LocalLLMServer | None = None
 
 
 def embedded_server(settings: Settings) -> LocalLLMServer:
-    """The process-wide embedded server, started on first use."""
+    """The process-wide embedded server: reused while healthy, else started on a free port."""
     global _SERVER
     with _SERVER_LOCK:
-        if _SERVER is None or not _SERVER.running():
+        if _SERVER is None or not _SERVER.healthy():
+            if _SERVER is not None:
+                _SERVER.stop()  # died or stopped answering: a fresh one on a fresh port
             _SERVER = LocalLLMServer(
                 qwen_gguf_path(settings.cache_dir),
                 threads=settings.llm_threads,
                 n_ctx=settings.llm_context,
                 log_dir=settings.workspace / "logs",
+                port=settings.llm_port,
             )
             _SERVER.start()
         return _SERVER
