@@ -298,6 +298,41 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users(args: argparse.Namespace) -> int:
+    """The local user store: adding the first user turns login on in the app."""
+    import getpass
+    import os
+
+    from .auth import new_user
+
+    ws = _workspace(args)
+    if args.action == "add":
+        if not args.name:
+            raise ShikumiError("`shikumi users add` needs a user name.", "Add NAME after `add`.")
+        password = os.environ.get("SHIKUMI_NEW_PASSWORD") or (
+            getpass.getpass(f"Password for {args.name}: ")
+            if sys.stdin.isatty()
+            else sys.stdin.readline().rstrip("\n")
+        )
+        user = ws.store.save_user(new_user(args.name, args.role, password))
+        for eid in args.engagement or []:
+            eng = ws.store.get_engagement(eid)
+            if user.name not in eng.members:
+                eng.members.append(user.name)
+                ws.store.save_engagement(eng)
+    users = ws.store.list_users()
+    members = {
+        u.name: [e.id for e in ws.store.list_engagements() if u.name in e.members] for u in users
+    }
+    _emit(
+        args,
+        [{"name": u.name, "role": u.role, "engagements": members[u.name]} for u in users],
+        "\n".join(f"{u.name:20} {u.role:11} {', '.join(members[u.name])}" for u in users)
+        or "(no users: the app runs as one local admin without login)",
+    )
+    return 0
+
+
 def cmd_samples(args: argparse.Namespace) -> int:
     """Register the sample hearings (once) and queue them for processing."""
     from .jobs import enqueue, ensure_worker
@@ -427,6 +462,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--forever", action="store_true", help="never exit when idle (a worker machine's service)"
     )
     s.set_defaults(func=cmd_worker)
+
+    s = sub.add_parser("users", parents=[common], help="list or add users (login and roles)")
+    s.add_argument("action", choices=["list", "add"])
+    s.add_argument("name", nargs="?", default="")
+    s.add_argument("--role", choices=["consultant", "operator", "admin"], default="consultant")
+    s.add_argument(
+        "--engagement", action="append", help="make the user a member of this engagement"
+    )
+    s.set_defaults(func=cmd_users)
 
     s = sub.add_parser("samples", parents=[common], help="load the sample hearings")
     s.add_argument("action", choices=["load"])

@@ -12,6 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from pipeline import jobs
+from pipeline.auth import AuthError, User, check_login, local_admin
 from pipeline.errors import ShikumiError
 from pipeline.models import JobStatus
 from pipeline.settings import SETTINGS_FILE, load_settings
@@ -64,8 +65,60 @@ def resume_jobs(ws: Workspace) -> None:
     launch_worker(ws)
 
 
+USER = "user"  # session_state: the signed-in user's name
+
+
+def current_user(ws: Workspace) -> User:
+    """The signed-in user. Without users in the workspace (the embedded default) everyone is
+    the one local admin; otherwise the login form is shown and the page stops there."""
+    if ws.store.count_users() == 0:
+        return local_admin(str(st.session_state.get("reviewer") or ws.settings.reviewer))
+    name = st.session_state.get(USER)
+    user = ws.store.get_user(str(name)) if name else None
+    if user is not None:
+        return user
+    st.session_state.pop(USER, None)
+    user = login_form(ws)
+    if user is None:
+        st.stop()
+        raise AssertionError("unreachable")  # st.stop() ends the script run
+    return user
+
+
+def login_form(ws: Workspace) -> User | None:
+    """The login form; the user once their password is right (the form is then removed)."""
+    holder = st.empty()
+    with holder.container():
+        st.title(t("login_title"))
+        with st.form("login"):
+            name = st.text_input(t("user_name"), key="login_name")
+            password = st.text_input(t("password"), type="password", key="login_password")
+            submitted = st.form_submit_button(t("login"), type="primary")
+        if not submitted:
+            return None
+        try:
+            user = check_login(ws.store.get_user(name.strip()), password)
+        except AuthError as exc:
+            show_error(exc)
+            return None
+    holder.empty()
+    st.session_state[USER] = user.name
+    return user
+
+
+def logout() -> None:
+    st.session_state.pop(USER, None)
+
+
 def reviewer_name(ws: Workspace) -> str:
-    return str(st.session_state.get("reviewer") or ws.settings.reviewer)
+    """Who a review action is recorded as: the signed-in user (never an operator)."""
+    user = current_user(ws)
+    if not user.reviews:
+        raise AuthError(
+            f"{user.name} ({user.role}) may not change elements.",
+            "Ask a consultant or an admin to review it.",
+        )
+    return user.name
 
 
 def split_error(text: str) -> tuple[str, str]:

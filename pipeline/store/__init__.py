@@ -11,6 +11,7 @@ One class per concern, joined in :class:`Store`:
 - ``elements.py``: elements, their review writes (version-checked), extraction chunks
 - ``jobs.py``: the job queue shared by workers (leases, heartbeats)
 - ``cache.py``: open questions and the LLM answer cache
+- ``users.py``: people, roles and password hashes (``pipeline/auth.py``)
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ from .schema import (
     OpenQuestionRow,
     SegmentRow,
     TranscriptRow,
+    UserRow,
 )
+from .users import UserStore
 
 
-class Store(HearingStore, ElementStore, JobStore, AssistantStore):
+class Store(HearingStore, ElementStore, JobStore, AssistantStore, UserStore):
     """All reads and writes of the database of record."""
 
 
@@ -56,5 +59,7 @@ __all__ = [
     "Store",
     "StoreBase",
     "TranscriptRow",
+    "UserRow",
+    "UserStore",
     "worker_id",
 ]
