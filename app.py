@@ -48,7 +48,7 @@ with st.sidebar:
         key="lang",
         horizontal=True,
     )
-    if ws.store.count_users():
+    if ws.has_users():
         st.caption(t("signed_in_as", name=user.name, role=t(f"role_{user.role}")))
         st.button(t("logout"), on_click=state.logout)
     else:  # the embedded single-user default: no login, the reviewer's name is typed here

@@ -58,10 +58,10 @@ def resume_jobs(ws: Workspace) -> None:
     if st.session_state.get("_resumed"):
         return
     st.session_state["_resumed"] = True
-    pending = ws.store.list_jobs(JobStatus.QUEUED) + ws.store.list_jobs(JobStatus.RUNNING)
+    pending = ws.list_jobs(JobStatus.QUEUED) + ws.list_jobs(JobStatus.RUNNING)
     if not pending or jobs.worker_alive(ws.settings.workspace):
         return
-    jobs.recover_stale(ws.store, ws.settings.job_lease_s)
+    ws.recover_jobs()
     launch_worker(ws)
 
 
@@ -71,10 +71,10 @@ USER = "user"  # session_state: the signed-in user's name
 def current_user(ws: Workspace) -> User:
     """The signed-in user. Without users in the workspace (the embedded default) everyone is
     the one local admin; otherwise the login form is shown and the page stops there."""
-    if ws.store.count_users() == 0:
+    if not ws.has_users():
         return local_admin(str(st.session_state.get("reviewer") or ws.settings.reviewer))
     name = st.session_state.get(USER)
-    user = ws.store.get_user(str(name)) if name else None
+    user = ws.get_user(str(name)) if name else None
     if user is not None:
         return user
     st.session_state.pop(USER, None)
@@ -97,7 +97,7 @@ def login_form(ws: Workspace) -> User | None:
         if not submitted:
             return None
         try:
-            user = check_login(ws.store.get_user(name.strip()), password)
+            user = check_login(ws.get_user(name.strip()), password)
         except AuthError as exc:
             show_error(exc)
             return None

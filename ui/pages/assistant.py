@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import streamlit as st
 
-from pipeline.auth import knowledge_filters
 from pipeline.errors import ShikumiError
 from pipeline.models import Answer, Citation, ReviewStatus
 from pipeline.workspace import Workspace
@@ -19,14 +18,14 @@ from ui.i18n import t
 ws = state.workspace()
 user = state.current_user(ws)
 # operators: approved knowledge of their own engagements only, and no way into review
-scope = knowledge_filters(user, ws.store)
+scope = ws.knowledge_scope(user)
 st.title(t("nav_assistant"))
 
 CHAT = "chat"  # session_state: list of {"role", "text", "answer" (dict) | None}
 history: list[dict] = st.session_state.setdefault(CHAT, [])
-interviews = {i.id: i for i in ws.store.list_interviews()}
+interviews = {i.id: i for i in ws.list_interviews()}
 
-approved = ws.store.count_elements(ReviewStatus.APPROVED)
+approved = ws.count_elements(ReviewStatus.APPROVED)
 if approved == 0:
     st.warning(t("no_approved"), icon="📭")
     if user.may("review"):
@@ -128,7 +127,7 @@ with chat_tab:
 if open_tab is not None:
     with open_tab:
         st.caption(t("open_questions_intro"))
-        questions = ws.store.list_open_questions()
+        questions = ws.list_open_questions()
         if not questions:
             st.caption(t("open_questions_none"))
         for q in questions:
@@ -138,5 +137,5 @@ if open_tab is not None:
                 t("asked_times", n=q.count, last=q.last_asked.strftime("%Y-%m-%d %H:%M"))
             )
             if cols[1].button(t("resolve"), key=f"resolve_{q.id}"):
-                ws.store.resolve_open_question(int(q.id or 0))
+                ws.resolve_open_question(int(q.id or 0))
                 st.rerun()
