@@ -117,3 +117,25 @@ def test_stranger_on_the_port_is_not_taken_for_our_server(tmp_path: Path) -> Non
     finally:
         other.shutdown()
         other.server_close()
+
+
+def test_a_worker_outlives_its_llm_server(
+    fake_embedded: None, settings: Settings, tmp_path: Path
+) -> None:
+    """The server dies between two hearings (OOM, crash): the next hearing starts a new one
+    instead of failing every later job of the same worker."""
+    stt = FakeSTT([(0.0, 1.8, "5万円を超える場合は部長の承認が必要です。")])
+    ws = Workspace(settings, stt=stt, embed=FakeEmbedder())
+    try:
+        outcomes = []
+        for n in range(2):
+            iv = ws.import_audio(tone_wav(tmp_path / f"{n}.wav"), f"hearing {n}")
+            jobs.enqueue(ws.store, iv.id)
+            outcomes.append(jobs.run_job(ws, ws.store.claim_next_job()).status)
+            assert llm._SERVER is not None and llm._SERVER._proc is not None
+            llm._SERVER._proc.kill()  # gone before the next hearing
+            llm._SERVER._proc.wait()
+        assert outcomes == [JobStatus.DONE, JobStatus.DONE]
+        assert len(ws.store.list_elements()) == 2
+    finally:
+        ws.close()
