@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .errors import ShikumiError
 from .models import Job, JobStatus, utcnow
-from .store import LEASE_S, Store, worker_id
+from .store import LEASE_S, DatabaseUnavailable, Store, worker_id
 from .workspace import Workspace
 
 
@@ -118,7 +118,12 @@ def work(
     idle_since = time.monotonic()
     me = worker_id()
     while True:
-        job = ws.store.claim_next_job(me, lease_s=lease_s)
+        try:
+            job = ws.store.claim_next_job(me, lease_s=lease_s)
+        except DatabaseUnavailable as exc:  # the database restarts or the network drops: wait
+            print(f"worker {me}: database unavailable ({exc.orig}); retrying", file=sys.stderr)
+            time.sleep(max(poll_s, 1.0))
+            continue
         if job is None:
             if idle_exit_s is not None and time.monotonic() - idle_since > idle_exit_s:
                 return done

@@ -16,6 +16,8 @@ One class per concern, joined in :class:`Store`:
 
 from __future__ import annotations
 
+from sqlalchemy.exc import OperationalError as DatabaseUnavailable
+
 from .base import StoreBase
 from .cache import AssistantStore
 from .elements import ElementStore
@@ -47,6 +49,7 @@ __all__ = [
     "Base",
     "CacheRow",
     "ChunkRow",
+    "DatabaseUnavailable",
     "ElementRow",
     "ElementStore",
     "EngagementRow",
