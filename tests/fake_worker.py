@@ -4,7 +4,8 @@ Everything but the models is the product's: ``pipeline.jobs.work`` claims jobs f
 database, renews leases, reports progress and stops on cancel. Speech comes from a fake that
 takes ``--delay`` seconds per segment, so a job lasts long enough to be watched, cancelled or
 interrupted. Each job this worker completes is appended to ``--log`` as ``job_id worker``.
-The worker starts claiming only once ``--go`` exists, so all workers start together.
+The worker touches ``--ready`` once set up and starts claiming only once ``--go`` exists, so
+all workers start together.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--log", required=True)
     parser.add_argument("--go", required=True)
+    parser.add_argument("--ready", default="", help="touched once set up, before waiting for --go")
     parser.add_argument("--delay", type=float, default=0.2)
     parser.add_argument("--lease", type=float, default=60.0)
     parser.add_argument("--idle-exit", type=float, default=3.0)
@@ -73,6 +75,9 @@ def main() -> None:
         return done
 
     jobs.run_job = logged  # type: ignore[assignment]
+    ws.store.list_jobs()  # connected and migrated
+    if args.ready:
+        Path(args.ready).touch()
     while not Path(args.go).exists():
         time.sleep(0.05)
     jobs.work(ws, idle_exit_s=args.idle_exit, poll_s=0.1, lease_s=args.lease)

@@ -274,3 +274,75 @@ def test_the_ui_goes_through_the_workspace_only() -> None:
         if ".store" in line and "vector_store" not in line
     ]
     assert reaching == []
+
+
+def test_workers_adding_elements_at_once_get_distinct_ids(db_url: str) -> None:
+    """Two workers finishing extractions at the same moment: every element is kept under its
+    own id (found by the two-worker queue test: one job failed on a duplicate J-number)."""
+    import threading
+
+    stores = [Store(db_url) for _ in range(3)]
+    try:
+        ivs = [stores[0].add_interview(Interview(title=f"h{i}")) for i in range(3)]
+        barrier = threading.Barrier(3)
+        errors: list[Exception] = []
+
+        def extract(store: Store, interview_id: str) -> None:
+            barrier.wait()
+            try:
+                for _ in range(5):
+                    store.add_elements(
+                        [
+                            Judgment(interview_id=interview_id, summary="r"),
+                            Task(interview_id=interview_id, summary="t"),
+                        ]
+                    )
+            except Exception as exc:
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=extract, args=(s, iv.id))
+            for s, iv in zip(stores, ivs, strict=True)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        ids = [e.id for e in stores[0].list_elements()]
+        assert len(ids) == 30 and len(set(ids)) == 30
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_workers_caching_the_same_answer_at_once_do_not_fail(db_url: str) -> None:
+    """Two workers labelling the same sentence store the same cache key (found by the queue
+    test: a job failed on a duplicate llm_cache key)."""
+    import threading
+
+    stores = [Store(db_url) for _ in range(3)]
+    try:
+        barrier = threading.Barrier(3)
+        errors: list[Exception] = []
+
+        def put(store: Store, n: int) -> None:
+            barrier.wait()
+            try:
+                for k in range(20):
+                    store.cache_put(f"key{k}", f"answer from {n}")
+            except Exception as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=put, args=(s, n)) for n, s in enumerate(stores)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert (stores[0].cache_get("key7") or "").startswith("answer from")
+        stores[0].cache_put("key7", "replaced")
+        assert stores[1].cache_get("key7") == "replaced"
+    finally:
+        for s in stores:
+            s.close()

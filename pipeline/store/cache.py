@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..errors import NotFoundError
 from ..models import OpenQuestion, utcnow
@@ -58,5 +60,12 @@ class AssistantStore(StoreBase):
             return row.value if row else None
 
     def cache_put(self, key: str, value: str) -> None:
+        """Insert or replace in one statement: workers caching the same answer at once."""
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        row = {"key": key, "value": value, "created_at": utcnow()}
         with self.tx() as s:
-            s.merge(CacheRow(key=key, value=value, created_at=utcnow()))
+            s.execute(
+                insert(CacheRow)
+                .values(**row)
+                .on_conflict_do_update(index_elements=["key"], set_={"value": value})
+            )

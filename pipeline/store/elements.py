@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, false, func, select, text, update
 from sqlalchemy.orm import Session
 
 from ..errors import NotFoundError, ReviewError
@@ -24,6 +24,8 @@ from ..models import (
 from .base import StoreBase
 from .schema import ChunkRow, ElementRow, _dump
 
+_ELEMENT_ID_LOCK = 0x53484945  # PostgreSQL advisory lock id: element id allocation
+
 
 class ElementStore(StoreBase):
     # ------------------------------------------------------------------ elements
@@ -38,10 +40,23 @@ class ElementStore(StoreBase):
             n += 1
         return f"{prefix}{n:04d}"
 
+    def _lock_element_ids(self, s: Session) -> None:
+        """One writer at a time allocates ids: workers extracting at once would pick the same."""
+        if self.dialect == "postgresql":
+            s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ELEMENT_ID_LOCK})
+        else:  # a no-op write as the first statement takes SQLite's write lock before reading
+            s.execute(
+                update(ElementRow)
+                .where(false())
+                .values(kind=ElementRow.kind)
+                .execution_options(synchronize_session=False)
+            )
+
     def add_elements(self, elements: Sequence[AnyElement]) -> list[AnyElement]:
         """Insert new elements, giving them short stable ids (T0001, J0001, X0001, F0001)."""
         saved: list[AnyElement] = []
         with self.tx() as s:
+            self._lock_element_ids(s)
             for el in elements:
                 el = el.model_copy(deep=True)
                 if not el.id or s.get(ElementRow, el.id) is not None:
