@@ -19,10 +19,15 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(args.workspace)
 
 
+_OPENED: list[Any] = []  # workspaces a command opened: closed when it returns
+
+
 def _workspace(args: argparse.Namespace) -> Any:
     from .workspace import Workspace
 
-    return Workspace(_settings(args))
+    ws = Workspace(_settings(args))
+    _OPENED.append(ws)
+    return ws
 
 
 def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
@@ -494,6 +499,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if exc.hint:
                 print(f"  → {exc.hint}", file=sys.stderr)
         return 2
+    finally:
+        while _OPENED:  # database connections and the Chroma client, released
+            _OPENED.pop().close()
 
 
 if __name__ == "__main__":

@@ -129,12 +129,15 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+def settings(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
     """A fresh workspace; ``SHIKUMI_TEST_DATABASE=postgresql`` puts its database of record on
-    the test PostgreSQL server instead of SQLite (the whole suite runs on either)."""
+    the test PostgreSQL server instead of SQLite (the whole suite runs on either), for the CLI
+    and the app the test starts too."""
     if os.environ.get("SHIKUMI_TEST_DATABASE") == "postgresql":
         url = request.getfixturevalue("postgres_server").new_database()
-        return load_settings(tmp_path / "ws", database_url=url)
+        monkeypatch.setenv("SHIKUMI_DATABASE_URL", url)
     return load_settings(tmp_path / "ws")
 
 
