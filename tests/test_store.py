@@ -346,3 +346,12 @@ def test_workers_caching_the_same_answer_at_once_do_not_fail(db_url: str) -> Non
     finally:
         for s in stores:
             s.close()
+
+
+def test_unreachable_database_says_what_to_do() -> None:
+    from pipeline.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="Cannot open the database") as exc:
+        Store("postgresql+psycopg://shikumi:secret@127.0.0.1:9/shikumi")
+    assert "SHIKUMI_DATABASE_URL" in exc.value.hint
+    assert "secret" not in exc.value.message  # the password is not shown

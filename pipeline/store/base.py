@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..errors import ConfigError
 from .migrate import migrate
 
 
@@ -22,7 +24,16 @@ class StoreBase:
         self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        migrate(self.engine)
+        try:
+            migrate(self.engine)
+        except OperationalError as exc:
+            self.engine.dispose()
+            raise ConfigError(
+                f"Cannot open the database {self.engine.url.render_as_string(hide_password=True)}:"
+                f" {str(exc.orig).strip().splitlines()[0] if exc.orig else exc}",
+                "Check SHIKUMI_DATABASE_URL (postgresql+psycopg://user:password@host:5432/db) "
+                "and that the server is running and reachable; unset it for the embedded SQLite.",
+            ) from exc
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
