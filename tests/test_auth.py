@@ -188,3 +188,17 @@ def test_cli_adds_users_with_membership(
     assert json.loads(capsys.readouterr().out) == [
         {"name": "op1", "role": "operator", "engagements": ["default"]}
     ]
+
+
+def test_operator_without_engagement_gets_no_rule_from_other_clients(app_env: Any) -> None:
+    ws = app_env()
+    _two_clients(ws)
+    question = "5万円を超える経費の承認は誰ですか"
+    if not ws.assistant.retriever.covered(ws.assistant.retrieve(question)):
+        pytest.skip("the fake embedder does not find the rule close enough to answer")
+    at = signed_in("op2")  # an operator in no engagement: nothing approved is theirs
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception
+    shown = texts(at)
+    assert "承認済みのルールには、この質問に答えるものがありません" in shown
+    assert "[J0001]" not in shown and "部長の承認が必要です" not in shown
