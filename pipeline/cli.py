@@ -359,7 +359,7 @@ def cmd_samples(args: argparse.Namespace) -> int:
         )
         enqueue(ws.store, iv.id)
         added.append(iv)
-    if added and not args.no_worker:
+    if added and not args.no_worker and ws.settings.local_worker:
         ensure_worker(ws.settings.workspace)
     _emit(
         args,
