@@ -124,3 +124,25 @@ def test_three_hearings_through_postgres_chroma_two_workers_and_the_app(
                 except subprocess.TimeoutExpired:
                     p.kill()
         ws.close()
+
+
+def test_compose_file_uses_real_settings_and_commands() -> None:
+    """deploy/compose.yaml stays in step with the code: every SHIKUMI_* variable it sets is a
+    setting, and the worker runs the CLI's worker command."""
+    import yaml
+
+    from pipeline.cli import build_parser
+    from pipeline.settings import Settings
+
+    compose = yaml.safe_load((REPO / "deploy" / "compose.yaml").read_text())
+    services = compose["services"]
+    assert {"postgres", "chroma", "llm", "app", "worker"} <= set(services)
+    fields = set(Settings.model_fields)
+    for name in ("app", "worker"):
+        env = services[name]["environment"]
+        unknown = [k for k in env if k.removeprefix("SHIKUMI_").lower() not in fields]
+        assert unknown == [], (name, unknown)
+    command = services["worker"]["command"]
+    assert command[0] == "shikumi"
+    args = build_parser().parse_args(command[1:])
+    assert args.func.__name__ == "cmd_worker" and args.forever
