@@ -311,6 +311,8 @@ def cmd_users(args: argparse.Namespace) -> int:
     from .auth import new_user
 
     ws = _workspace(args)
+    if args.action == "remove" and not ws.store.delete_user(args.name):
+        raise ShikumiError(f"No user {args.name!r}.", "List them with `shikumi users list`.")
     if args.action == "add":
         if not args.name:
             raise ShikumiError("`shikumi users add` needs a user name.", "Add NAME after `add`.")
@@ -469,7 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_worker)
 
     s = sub.add_parser("users", parents=[common], help="list or add users (login and roles)")
-    s.add_argument("action", choices=["list", "add"])
+    s.add_argument("action", choices=["list", "add", "remove"])
     s.add_argument("name", nargs="?", default="")
     s.add_argument("--role", choices=["consultant", "operator", "admin"], default="consultant")
     s.add_argument(

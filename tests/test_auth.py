@@ -188,6 +188,10 @@ def test_cli_adds_users_with_membership(
     assert json.loads(capsys.readouterr().out) == [
         {"name": "op1", "role": "operator", "engagements": ["default"]}
     ]
+    assert cli.main(["users", "remove", "op1", "--workspace", ws]) == 0
+    assert "no users" in capsys.readouterr().out  # login is off again
+    assert cli.main(["users", "remove", "op1", "--workspace", ws]) == 2
+    assert "shikumi users list" in capsys.readouterr().err
 
 
 def test_operator_without_engagement_gets_no_rule_from_other_clients(app_env: Any) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from ..auth import User
 from .base import StoreBase
@@ -33,3 +33,9 @@ class UserStore(StoreBase):
     def count_users(self) -> int:
         with self.tx() as s:
             return int(s.scalar(select(func.count()).select_from(UserRow)) or 0)
+
+    def delete_user(self, name: str) -> bool:
+        """Remove a user (their review history keeps their name); False if there was none."""
+        with self.tx() as s:
+            result = s.execute(delete(UserRow).where(UserRow.name == name))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
