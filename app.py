@@ -24,16 +24,21 @@ if "lang" not in st.session_state:
 if request := st.session_state.pop("lang_request", None):
     st.session_state["lang"] = request  # from the settings page, applied before the widget
 
-pages = [
-    st.Page("ui/pages/hearings.py", title=t("nav_hearings"), icon="🎙️", url_path="hearings",
-            default=True),
-    st.Page("ui/pages/transcript.py", title=t("nav_transcript"), icon="📜", url_path="transcript"),
-    st.Page("ui/pages/review.py", title=t("nav_review"), icon="✅", url_path="review"),
-    st.Page("ui/pages/flow.py", title=t("nav_flow"), icon="🗺️", url_path="flow"),
-    st.Page("ui/pages/assistant.py", title=t("nav_assistant"), icon="💬", url_path="assistant"),
-    st.Page("ui/pages/settings.py", title=t("nav_settings"), icon="⚙️", url_path="settings"),
+user = state.current_user(ws)  # the login form, when the workspace has users
+
+pages = [  # (name, page): a role reaches the pages named in pipeline.auth.PAGES
+    ("hearings", st.Page("ui/pages/hearings.py", title=t("nav_hearings"), icon="🎙️",
+                         url_path="hearings", default=user.may("hearings"))),
+    ("transcript", st.Page("ui/pages/transcript.py", title=t("nav_transcript"), icon="📜",
+                           url_path="transcript")),
+    ("review", st.Page("ui/pages/review.py", title=t("nav_review"), icon="✅", url_path="review")),
+    ("flow", st.Page("ui/pages/flow.py", title=t("nav_flow"), icon="🗺️", url_path="flow")),
+    ("assistant", st.Page("ui/pages/assistant.py", title=t("nav_assistant"), icon="💬",
+                          url_path="assistant")),
+    ("settings", st.Page("ui/pages/settings.py", title=t("nav_settings"), icon="⚙️",
+                         url_path="settings")),
 ]  # fmt: skip
-page = st.navigation(pages)
+page = st.navigation([p for name, p in pages if user.may(name)])
 
 with st.sidebar:
     st.radio(
@@ -43,7 +48,11 @@ with st.sidebar:
         key="lang",
         horizontal=True,
     )
-    st.text_input(t("reviewer"), value=ws.settings.reviewer, key="reviewer")
+    if ws.has_users():
+        st.caption(t("signed_in_as", name=user.name, role=t(f"role_{user.role}")))
+        st.button(t("logout"), on_click=state.logout)
+    else:  # the embedded single-user default: no login, the reviewer's name is typed here
+        st.text_input(t("reviewer"), value=ws.settings.reviewer, key="reviewer")
     st.caption(f"{t('workspace')}: `{ws.settings.workspace}`")
 
 state.resume_jobs(ws)

@@ -19,10 +19,15 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(args.workspace)
 
 
+_OPENED: list[Any] = []  # workspaces a command opened: closed when it returns
+
+
 def _workspace(args: argparse.Namespace) -> Any:
     from .workspace import Workspace
 
-    return Workspace(_settings(args))
+    ws = Workspace(_settings(args))
+    _OPENED.append(ws)
+    return ws
 
 
 def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
@@ -291,9 +296,47 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from .jobs import recover_stale, work
 
     ws = _workspace(args)
-    recover_stale(ws.store)
-    n = work(ws, idle_exit_s=args.idle_exit)
+    lease = ws.settings.job_lease_s
+    recover_stale(ws.store, lease)
+    n = work(ws, idle_exit_s=None if args.forever else args.idle_exit, lease_s=lease)
     _emit(args, {"jobs": n}, f"worker: {n} job(s) done")
+    return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    """The local user store: adding the first user turns login on in the app."""
+    import getpass
+    import os
+
+    from .auth import new_user
+
+    ws = _workspace(args)
+    if args.action == "remove" and not ws.store.delete_user(args.name):
+        raise ShikumiError(f"No user {args.name!r}.", "List them with `shikumi users list`.")
+    if args.action == "add":
+        if not args.name:
+            raise ShikumiError("`shikumi users add` needs a user name.", "Add NAME after `add`.")
+        password = os.environ.get("SHIKUMI_NEW_PASSWORD") or (
+            getpass.getpass(f"Password for {args.name}: ")
+            if sys.stdin.isatty()
+            else sys.stdin.readline().rstrip("\n")
+        )
+        user = ws.store.save_user(new_user(args.name, args.role, password))
+        for eid in args.engagement or []:
+            eng = ws.store.get_engagement(eid)
+            if user.name not in eng.members:
+                eng.members.append(user.name)
+                ws.store.save_engagement(eng)
+    users = ws.store.list_users()
+    members = {
+        u.name: [e.id for e in ws.store.list_engagements() if u.name in e.members] for u in users
+    }
+    _emit(
+        args,
+        [{"name": u.name, "role": u.role, "engagements": members[u.name]} for u in users],
+        "\n".join(f"{u.name:20} {u.role:11} {', '.join(members[u.name])}" for u in users)
+        or "(no users: the app runs as one local admin without login)",
+    )
     return 0
 
 
@@ -318,7 +361,7 @@ def cmd_samples(args: argparse.Namespace) -> int:
         )
         enqueue(ws.store, iv.id)
         added.append(iv)
-    if added and not args.no_worker:
+    if added and not args.no_worker and ws.settings.local_worker:
         ensure_worker(ws.settings.workspace)
     _emit(
         args,
@@ -422,7 +465,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("worker", parents=[common], help="process queued jobs")
     s.add_argument("--idle-exit", type=float, default=30.0, help="exit after N idle seconds")
+    s.add_argument(
+        "--forever", action="store_true", help="never exit when idle (a worker machine's service)"
+    )
     s.set_defaults(func=cmd_worker)
+
+    s = sub.add_parser("users", parents=[common], help="list or add users (login and roles)")
+    s.add_argument("action", choices=["list", "add", "remove"])
+    s.add_argument("name", nargs="?", default="")
+    s.add_argument("--role", choices=["consultant", "operator", "admin"], default="consultant")
+    s.add_argument(
+        "--engagement", action="append", help="make the user a member of this engagement"
+    )
+    s.set_defaults(func=cmd_users)
 
     s = sub.add_parser("samples", parents=[common], help="load the sample hearings")
     s.add_argument("action", choices=["load"])
@@ -446,6 +501,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if exc.hint:
                 print(f"  → {exc.hint}", file=sys.stderr)
         return 2
+    finally:
+        while _OPENED:  # database connections and the Chroma client, released
+            _OPENED.pop().close()
 
 
 if __name__ == "__main__":

@@ -365,6 +365,8 @@ class Job(BaseModel):
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    worker: str = ""  # the worker holding it (host:pid), set when claimed
+    attempts: int = 0  # claims so far; more than one: a worker died during an earlier run
 
 
 class ChunkStatus(StrEnum):

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 600.0
     llm_context: int = 8192  # context window of the embedded server
     llm_threads: int = 2
+    llm_port: int = 0  # embedded server's loopback port; 0 = any free one (a taken one is skipped)
     # chunks labelled at the same time; 0 = automatic (1 for the embedded model, 4 for an API)
     llm_concurrency: int = 0
 
@@ -72,6 +73,11 @@ class Settings(BaseSettings):
     # Assistant: "structured" renders answers from the approved fields (the model only chooses);
     # "generate" lets the chat model write them (for strong models; still citation-checked)
     answer_mode: Literal["structured", "generate"] = "structured"
+    # Jobs: a running job whose worker sent no heartbeat for this long is taken over by another
+    job_lease_s: float = 60.0
+    # the app starts a background worker on this machine (off when worker machines run
+    # `shikumi worker --forever` against a shared PostgreSQL)
+    local_worker: bool = True
 
     ui_language: Literal["ja", "en"] = "ja"
     reviewer: str = Field(default_factory=lambda: os.environ.get("USER", "reviewer") or "reviewer")

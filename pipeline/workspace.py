@@ -17,6 +17,7 @@ from .adapters.vectorstore import ChromaVectorStore
 from .adapters.whisper import SpeechToText, speech_to_text
 from .assistant import Assistant
 from .audio import keep_upload, probe, sha256_of
+from .auth import User, knowledge_filters
 from .errors import AudioError, ShikumiError
 from .extract import ExtractionRun, extract, finalize
 from .index import KnowledgeIndex
@@ -25,11 +26,15 @@ from .models import (
     ChunkStatus,
     Interview,
     InterviewStatus,
+    Job,
+    JobStatus,
     Language,
+    OpenQuestion,
     ReviewStatus,
+    Segment,
     Transcript,
 )
-from .retrieve import Retriever
+from .retrieve import Filters, Retriever
 from .review import Reviewer
 from .settings import EMBEDDED, Settings
 from .store import Store
@@ -230,6 +235,76 @@ class Workspace:
         self.transcribe(interview_id, lambda m, f: progress(m, 0.5 * f))
         self.extract(interview_id, lambda m, f: progress(m, 0.5 + 0.5 * f))
         return self.store.list_elements(interview_id)
+
+    # ------------------------------------------------------------------ jobs
+
+    def enqueue(self, interview_id: str, kind: str = "process") -> Job:
+        from . import jobs
+
+        return jobs.enqueue(self.store, interview_id, kind)
+
+    def cancel_job(self, job_id: str) -> Job:
+        return self.store.cancel_job(job_id)
+
+    def retry_job(self, job_id: str) -> Job:
+        from . import jobs
+
+        return jobs.retry(self.store, job_id)
+
+    def recover_jobs(self) -> int:
+        """Jobs whose worker died go back to the queue (see ``jobs.recover_stale``)."""
+        from . import jobs
+
+        return jobs.recover_stale(self.store, self.settings.job_lease_s)
+
+    # ------------------------------------------------------------------ reads for the UI
+    # The app goes through the workspace, never into the store: these are what its pages read.
+
+    def list_interviews(self) -> list[Interview]:
+        return self.store.list_interviews()
+
+    def get_interview(self, interview_id: str) -> Interview:
+        return self.store.get_interview(interview_id)
+
+    def get_transcript(self, interview_id: str) -> Transcript | None:
+        return self.store.get_transcript(interview_id)
+
+    def update_segment(self, interview_id: str, segment: Segment) -> None:
+        self.store.update_segment(interview_id, segment)
+
+    def list_elements(
+        self,
+        interview_id: str | None = None,
+        kind: str | None = None,
+        status: ReviewStatus | str | None = None,
+    ) -> list[AnyElement]:
+        return self.store.list_elements(interview_id, kind, status)
+
+    def get_element(self, element_id: str) -> AnyElement:
+        return self.store.get_element(element_id)
+
+    def count_elements(self, status: ReviewStatus | None = None) -> int:
+        return self.store.count_elements(status)
+
+    def list_jobs(self, status: JobStatus | None = None) -> list[Job]:
+        return self.store.list_jobs(status)
+
+    def list_open_questions(self, include_resolved: bool = False) -> list[OpenQuestion]:
+        return self.store.list_open_questions(include_resolved)
+
+    def resolve_open_question(self, question_id: int) -> None:
+        self.store.resolve_open_question(question_id)
+
+    def get_user(self, name: str) -> User | None:
+        return self.store.get_user(name)
+
+    def knowledge_scope(self, user: User) -> Filters | None:
+        """What ``user`` may be answered from (operators: their engagements' approved rules)."""
+        return knowledge_filters(user, self.store)
+
+    def has_users(self) -> bool:
+        """False for the embedded single-user default: no login."""
+        return self.store.count_users() > 0
 
     # ------------------------------------------------------------------ review and index
 

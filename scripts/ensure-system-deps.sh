@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# System packages the browser test needs: Debian's Chromium (no browser download), CJK fonts
-# and an emoji font (page icons and status marks; without it screenshots show empty boxes).
+# System packages the tests need: Debian's Chromium (no browser download), CJK fonts and an
+# emoji font for the browser test (page icons and status marks; without them screenshots show
+# empty boxes), and the PostgreSQL server binaries the store and queue tests start on loopback
+# (tests/postgres.py; no cluster is created or started by the package).
 set -euo pipefail
 need=()
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  need+=(postgresql-15)
+  if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
+  fi
+fi
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 fc-list 2>/dev/null | grep -qi "Noto Color Emoji" || need+=(fonts-noto-color-emoji)

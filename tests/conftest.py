@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,15 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """A fresh workspace; ``SHIKUMI_TEST_DATABASE=postgresql`` puts its database of record on
+    the test PostgreSQL server instead of SQLite (the whole suite runs on either), for the CLI
+    and the app the test starts too."""
+    if os.environ.get("SHIKUMI_TEST_DATABASE") == "postgresql":
+        url = request.getfixturevalue("postgres_server").new_database()
+        monkeypatch.setenv("SHIKUMI_DATABASE_URL", url)
     return load_settings(tmp_path / "ws")
 
 
@@ -154,3 +163,28 @@ def transcript_of(lines: list[str], interview_id: str = "int_test", lang: str = 
     return Transcript(
         interview_id=interview_id, language=Language(lang), segments=segs, duration=len(lines) * 5.0
     )
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A real PostgreSQL server on loopback for this test session (skipped only when the
+    server binaries cannot be found, with the command that installs them)."""
+    from .postgres import INSTALL_HINT, PostgresServer, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip(INSTALL_HINT)
+    server = PostgresServer(bindir).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on the embedded SQLite file and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db.sqlite'}"
+    return str(request.getfixturevalue("postgres_server").new_database())

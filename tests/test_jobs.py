@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import wave
 from pathlib import Path
 from typing import Any
@@ -65,9 +66,49 @@ def test_cancel_stops_at_next_progress_step(make_workspace: Any, tmp_path: Path)
     assert jobs.run_job(ws, claimed).status == JobStatus.CANCELLED
 
 
-def test_stale_running_jobs_are_requeued(make_workspace: Any, tmp_path: Path) -> None:
-    ws = make_workspace()
-    jobs.enqueue(ws.store, "int_x")
-    ws.store.claim_next_job()
+def test_job_of_a_dead_worker_is_picked_up_again(make_workspace: Any, tmp_path: Path) -> None:
+    """A worker of this machine that died: its job is re-queued at once and runs to the end;
+    a live worker's job is left alone."""
+    import socket
+    import subprocess
+    import sys
+
+    stt = FakeSTT([(0.0, 1.8, "5万円を超える場合は部長の承認が必要です。")])
+    ws = make_workspace(llm=FakeChat(default=EXTRACTION), stt=stt)
+    iv = ws.import_audio(tone_wav(tmp_path / "a.wav"), "t")
+    job = jobs.enqueue(ws.store, iv.id)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = f"{socket.gethostname()}:{gone.pid}"
+    assert ws.store.claim_next_job(dead).id == job.id  # then the worker died mid-job
+    ws.store.set_interview_status(iv.id, InterviewStatus.TRANSCRIBING)
+    alive = jobs.enqueue(ws.store, "int_other")
+    assert ws.store.claim_next_job(f"{socket.gethostname()}:{os.getpid()}").id == alive.id
+
     assert jobs.recover_stale(ws.store) == 1
-    assert ws.store.list_jobs(JobStatus.QUEUED)
+    again = ws.store.claim_next_job("me")
+    assert again is not None and again.id == job.id and again.attempts == 2
+    assert jobs.run_job(ws, again).status == JobStatus.DONE
+    assert ws.store.get_interview(iv.id).status == InterviewStatus.EXTRACTED
+    assert ws.store.get_job(alive.id).status == JobStatus.RUNNING  # its worker lives
+
+
+def test_job_of_a_silent_worker_elsewhere_is_taken_once_its_lease_ran_out(
+    make_workspace: Any,
+) -> None:
+    from datetime import timedelta
+
+    from pipeline.store import JobRow
+
+    ws = make_workspace()
+    job = jobs.enqueue(ws.store, "int_x")
+    ws.store.claim_next_job("other-machine:123")
+    assert ws.store.claim_next_job("me") is None  # its lease holds
+    assert jobs.recover_stale(ws.store) == 0
+    with ws.store.tx() as s:  # the other machine stopped renewing two minutes ago
+        row = s.get(JobRow, job.id)
+        assert row is not None and row.heartbeat_at is not None
+        row.heartbeat_at = row.heartbeat_at - timedelta(minutes=2)
+    taken = ws.store.claim_next_job("me")
+    assert taken is not None and taken.id == job.id and taken.worker == "me"
+    assert not ws.store.heartbeat(job.id, "other-machine:123")  # the old holder lost it

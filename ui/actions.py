@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from pipeline import jobs
 from pipeline.errors import ShikumiError
 from pipeline.models import Interview, Segment, SegmentFlag, Transcript
 from pipeline.workspace import Workspace
@@ -36,7 +35,7 @@ def import_uploads(
             except ShikumiError as exc:
                 errors.append((name, exc))
                 continue
-        jobs.enqueue(ws.store, interview.id)
+        ws.enqueue(interview.id)
         queued.append(interview)
     return queued, errors
 
@@ -89,6 +88,6 @@ def rename_speaker(ws: Workspace, transcript: Transcript, old: str, new: str) ->
     changed = 0
     for seg in transcript.segments:
         if seg.speaker == old:
-            ws.store.update_segment(transcript.interview_id, _edited(seg, speaker=new))
+            ws.update_segment(transcript.interview_id, _edited(seg, speaker=new))
             changed += 1
     return changed

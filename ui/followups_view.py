@@ -22,12 +22,12 @@ def render_followups(ws: Workspace, module: ModuleType, interview_id: str | None
     if follow_ups is None:
         st.caption(t("followups_unavailable"))
         return
-    interviews = [i for i in ws.store.list_interviews() if not interview_id or i.id == interview_id]
+    interviews = [i for i in ws.list_interviews() if not interview_id or i.id == interview_id]
     shown = 0
     for interview in interviews:
         elements = [
             e
-            for e in ws.store.list_elements(interview.id)
+            for e in ws.list_elements(interview.id)
             if e.status in (ReviewStatus.DRAFT, ReviewStatus.APPROVED)
         ]
         if not elements:

@@ -21,6 +21,10 @@ JA: dict[str, str] = {
     "nav_flow": "業務フロー", "nav_assistant": "アシスタント", "nav_settings": "設定",
     "language": "表示言語", "reviewer": "レビュー担当者", "workspace": "ワークスペース",
     "what_to_do": "対処方法",
+    # login and roles
+    "login_title": "ログイン", "user_name": "ユーザー名", "password": "パスワード", "login": "ログイン",
+    "logout": "ログアウト", "signed_in_as": "{name}({role})としてログイン中",
+    "role_consultant": "コンサルタント", "role_operator": "オペレーター", "role_admin": "管理者",
     # hearings
     "hearings_intro": "録音をアップロードすると、バックグラウンドで文字起こしと抽出が進みます。"
     "ページを閉じても処理は続きます。",
@@ -141,6 +145,10 @@ EN: dict[str, str] = {
     "nav_flow": "Flow", "nav_assistant": "Assistant", "nav_settings": "Settings",
     "language": "Language", "reviewer": "Reviewer", "workspace": "Workspace",
     "what_to_do": "What to do",
+    # login and roles
+    "login_title": "Sign in", "user_name": "User name", "password": "Password", "login": "Sign in",
+    "logout": "Sign out", "signed_in_as": "Signed in as {name} ({role})",
+    "role_consultant": "consultant", "role_operator": "operator", "role_admin": "admin",
     "hearings_intro": "Upload recordings; transcription and extraction run in the background "
     "and continue when you close the page.",
     "upload_header": "Upload recordings", "upload_files": "Audio or video files (several allowed)",

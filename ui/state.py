@@ -12,6 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from pipeline import jobs
+from pipeline.auth import AuthError, User, check_login, local_admin
 from pipeline.errors import ShikumiError
 from pipeline.models import JobStatus
 from pipeline.settings import SETTINGS_FILE, load_settings
@@ -23,7 +24,8 @@ WORKSPACE_OVERRIDE: Workspace | None = None
 
 
 def _ensure_worker(ws: Workspace) -> None:
-    jobs.ensure_worker(ws.settings.workspace)
+    if ws.settings.local_worker:  # off when worker machines serve a shared queue
+        jobs.ensure_worker(ws.settings.workspace)
 
 
 start_worker: Callable[[Workspace], None] = _ensure_worker
@@ -56,15 +58,67 @@ def resume_jobs(ws: Workspace) -> None:
     if st.session_state.get("_resumed"):
         return
     st.session_state["_resumed"] = True
-    pending = ws.store.list_jobs(JobStatus.QUEUED) + ws.store.list_jobs(JobStatus.RUNNING)
+    pending = ws.list_jobs(JobStatus.QUEUED) + ws.list_jobs(JobStatus.RUNNING)
     if not pending or jobs.worker_alive(ws.settings.workspace):
         return
-    jobs.recover_stale(ws.store)
+    ws.recover_jobs()
     launch_worker(ws)
 
 
+USER = "user"  # session_state: the signed-in user's name
+
+
+def current_user(ws: Workspace) -> User:
+    """The signed-in user. Without users in the workspace (the embedded default) everyone is
+    the one local admin; otherwise the login form is shown and the page stops there."""
+    if not ws.has_users():
+        return local_admin(str(st.session_state.get("reviewer") or ws.settings.reviewer))
+    name = st.session_state.get(USER)
+    user = ws.get_user(str(name)) if name else None
+    if user is not None:
+        return user
+    st.session_state.pop(USER, None)
+    user = login_form(ws)
+    if user is None:
+        st.stop()
+        raise AssertionError("unreachable")  # st.stop() ends the script run
+    return user
+
+
+def login_form(ws: Workspace) -> User | None:
+    """The login form; the user once their password is right (the form is then removed)."""
+    holder = st.empty()
+    with holder.container():
+        st.title(t("login_title"))
+        with st.form("login"):
+            name = st.text_input(t("user_name"), key="login_name")
+            password = st.text_input(t("password"), type="password", key="login_password")
+            submitted = st.form_submit_button(t("login"), type="primary")
+        if not submitted:
+            return None
+        try:
+            user = check_login(ws.get_user(name.strip()), password)
+        except AuthError as exc:
+            show_error(exc)
+            return None
+    holder.empty()
+    st.session_state[USER] = user.name
+    return user
+
+
+def logout() -> None:
+    st.session_state.pop(USER, None)
+
+
 def reviewer_name(ws: Workspace) -> str:
-    return str(st.session_state.get("reviewer") or ws.settings.reviewer)
+    """Who a review action is recorded as: the signed-in user (never an operator)."""
+    user = current_user(ws)
+    if not user.reviews:
+        raise AuthError(
+            f"{user.name} ({user.role}) may not change elements.",
+            "Ask a consultant or an admin to review it.",
+        )
+    return user.name
 
 
 def split_error(text: str) -> tuple[str, str]:

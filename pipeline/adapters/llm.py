@@ -166,29 +166,67 @@ _SERVER: LocalLLMServer | None = None
 
 
 def embedded_server(settings: Settings) -> LocalLLMServer:
-    """The process-wide embedded server, started on first use."""
+    """The process-wide embedded server: reused while healthy, else started on a free port."""
     global _SERVER
     with _SERVER_LOCK:
-        if _SERVER is None or not _SERVER.running():
+        if _SERVER is None or not _SERVER.healthy():
+            if _SERVER is not None:
+                _SERVER.stop()  # died or stopped answering: a fresh one on a fresh port
             _SERVER = LocalLLMServer(
                 qwen_gguf_path(settings.cache_dir),
                 threads=settings.llm_threads,
                 n_ctx=settings.llm_context,
                 log_dir=settings.workspace / "logs",
+                port=settings.llm_port,
             )
             _SERVER.start()
         return _SERVER
 
 
-def chat_model(settings: Settings) -> OpenAIChat:
+class EmbeddedChat:
+    """The embedded server's chat model. Each call goes to the process-wide server as it is
+    now: one that died (a crash, the OOM killer) is replaced on a fresh port at the next call
+    instead of failing every later job of this worker."""
+
+    name = MODEL_ALIAS
+    structured = "json_object"
+    provider = EMBEDDED
+
+    def __init__(self, settings: Settings, temperature: float, timeout: float):
+        self._settings = settings
+        self._options = {"temperature": temperature, "timeout": timeout}
+        self._chat: OpenAIChat | None = None
+        self._url = ""
+        self._current()  # start (or reuse) the server now: start-up errors show at once
+
+    def _current(self) -> OpenAIChat:
+        server = embedded_server(self._settings)
+        if self._chat is None or server.base_url != self._url:
+            self._url = server.base_url
+            self._chat = OpenAIChat(
+                MODEL_ALIAS, self._url, "local", "json_object", provider=EMBEDDED, **self._options
+            )
+        return self._chat
+
+    def complete(
+        self,
+        messages: list[Message],
+        schema: dict[str, Any] | None = None,
+        max_tokens: int = 2048,
+        top_logprobs: int = 0,
+    ) -> Completion:
+        return self._current().complete(messages, schema, max_tokens, top_logprobs)
+
+    def stream(self, messages: list[Message], max_tokens: int = 1024) -> Iterator[str]:
+        yield from self._current().stream(messages, max_tokens)
+
+
+def chat_model(settings: Settings) -> ChatModel:
     """The configured chat model: OpenAI, an OpenAI-compatible server, or the embedded one."""
     provider = settings.resolved_llm_provider
     common = {"temperature": settings.llm_temperature, "timeout": settings.llm_timeout_s}
     if provider == EMBEDDED:
-        server = embedded_server(settings)
-        return OpenAIChat(
-            MODEL_ALIAS, server.base_url, "local", "json_object", provider=EMBEDDED, **common
-        )
+        return EmbeddedChat(settings, **common)
     if provider == "openai_compatible":
         return OpenAIChat(
             settings.llm_model or "default",

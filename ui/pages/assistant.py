@@ -16,20 +16,27 @@ from ui.format import escape_md, fmt_time
 from ui.i18n import t
 
 ws = state.workspace()
+user = state.current_user(ws)
+# operators: approved knowledge of their own engagements only, and no way into review
+scope = ws.knowledge_scope(user)
 st.title(t("nav_assistant"))
 
 CHAT = "chat"  # session_state: list of {"role", "text", "answer" (dict) | None}
 history: list[dict] = st.session_state.setdefault(CHAT, [])
-interviews = {i.id: i for i in ws.store.list_interviews()}
+interviews = {i.id: i for i in ws.list_interviews()}
 
-approved = ws.store.count_elements(ReviewStatus.APPROVED)
+approved = ws.count_elements(ReviewStatus.APPROVED)
 if approved == 0:
     st.warning(t("no_approved"), icon="📭")
-    st.page_link("ui/pages/review.py", label=t("go_review"), icon="✅")
-else:
+    if user.may("review"):
+        st.page_link("ui/pages/review.py", label=t("go_review"), icon="✅")
+elif scope is None:
     st.caption(t("approved_count", n=approved))
 
-chat_tab, open_tab = st.tabs([t("chat"), t("open_questions")])
+if user.may("review"):
+    chat_tab, open_tab = st.tabs([t("chat"), t("open_questions")])
+else:  # the questions nothing answered are the consultants' to-do list
+    chat_tab, open_tab = st.container(), None
 
 
 def citation_buttons(answer: Answer, key: str) -> None:
@@ -48,8 +55,9 @@ def citation_buttons(answer: Answer, key: str) -> None:
         if c.audio_start is not None and cols[1].button("▶", key=f"cite_play_{key}_{n}",
                                                         help=t("play_here")):  # fmt: skip
             _play(c)
-        cols[2].page_link("ui/pages/review.py", label=t("open"), icon="🔎",
-                          query_params={"element": c.element_id})  # fmt: skip
+        if user.may("review"):
+            cols[2].page_link("ui/pages/review.py", label=t("open"), icon="🔎",
+                              query_params={"element": c.element_id})  # fmt: skip
 
 
 def _play(c: Citation) -> None:
@@ -71,7 +79,7 @@ def ask(ws: Workspace, question: str) -> None:
     holder: dict[str, Answer] = {}
 
     def pieces() -> Iterator[str]:
-        for item in ws.assistant.ask_stream(question):
+        for item in ws.assistant.ask_stream(question, filters=scope):
             if isinstance(item, Answer):
                 holder["answer"] = item
             else:
@@ -116,15 +124,18 @@ with chat_tab:
             st.markdown(question.strip())
         ask(ws, question.strip())
 
-with open_tab:
-    st.caption(t("open_questions_intro"))
-    questions = ws.store.list_open_questions()
-    if not questions:
-        st.caption(t("open_questions_none"))
-    for q in questions:
-        cols = st.columns([6, 1])
-        cols[0].markdown(f"**{escape_md(q.question)}**")
-        cols[0].caption(t("asked_times", n=q.count, last=q.last_asked.strftime("%Y-%m-%d %H:%M")))
-        if cols[1].button(t("resolve"), key=f"resolve_{q.id}"):
-            ws.store.resolve_open_question(int(q.id or 0))
-            st.rerun()
+if open_tab is not None:
+    with open_tab:
+        st.caption(t("open_questions_intro"))
+        questions = ws.list_open_questions()
+        if not questions:
+            st.caption(t("open_questions_none"))
+        for q in questions:
+            cols = st.columns([6, 1])
+            cols[0].markdown(f"**{escape_md(q.question)}**")
+            cols[0].caption(
+                t("asked_times", n=q.count, last=q.last_asked.strftime("%Y-%m-%d %H:%M"))
+            )
+            if cols[1].button(t("resolve"), key=f"resolve_{q.id}"):
+                ws.resolve_open_question(int(q.id or 0))
+                st.rerun()

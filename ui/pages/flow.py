@@ -13,8 +13,8 @@ from ui.i18n import t
 ws = state.workspace()
 st.title(t("nav_flow"))
 
-interviews = {i.id: i for i in ws.store.list_interviews()}
-elements = ws.store.list_elements()
+interviews = {i.id: i for i in ws.list_interviews()}
+elements = ws.list_elements()
 if not elements:
     st.info(t("no_elements"))
     st.stop()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pipeline import jobs
 from pipeline.models import Interview, InterviewStatus, Job, JobStatus
 from pipeline.workspace import Workspace
 from ui import state
@@ -17,7 +16,7 @@ st.title(t("nav_hearings"))
 st.caption(t("hearings_intro"))
 
 
-with st.expander(t("upload_header"), expanded=not ws.store.list_interviews()):
+with st.expander(t("upload_header"), expanded=not ws.list_interviews()):
     with st.form("upload", clear_on_submit=True):
         files = st.file_uploader(t("upload_files"), accept_multiple_files=True, key="files")
         c1, c2 = st.columns(2)
@@ -47,7 +46,7 @@ if n := st.session_state.pop("upload_ok", 0):
 
 def latest_jobs(ws: Workspace) -> dict[str, Job]:
     out: dict[str, Job] = {}
-    for job in ws.store.list_jobs():  # oldest first: the last one wins
+    for job in ws.list_jobs():  # oldest first: the last one wins
         out[job.interview_id] = job
     return out
 
@@ -78,7 +77,7 @@ def job_line(job: Job) -> str:
 def interview_card(ws: Workspace, interview: Interview, job: Job | None) -> None:
     counts = {}
     if interview.status == InterviewStatus.EXTRACTED or job is None or not _active(job):
-        elements = ws.store.list_elements(interview.id)
+        elements = ws.list_elements(interview.id)
         counts = {k: sum(1 for e in elements if e.kind == k) for k in ("task", "judgment")}
         counts["all"] = len(elements)
     with st.container(border=True):
@@ -97,11 +96,11 @@ def interview_card(ws: Workspace, interview: Interview, job: Job | None) -> None
         with actions:
             if job is not None and _active(job):
                 if st.button(t("cancel"), key=f"cancel_{job.id}"):
-                    jobs.cancel(ws.store, job.id)
+                    ws.cancel_job(job.id)
                     st.rerun()
             elif job is not None and job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
                 if st.button(t("retry"), key=f"retry_{job.id}", type="primary"):
-                    jobs.retry(ws.store, job.id)
+                    ws.retry_job(job.id)
                     state.launch_worker(ws)
                     st.rerun()
             elif (
@@ -109,7 +108,7 @@ def interview_card(ws: Workspace, interview: Interview, job: Job | None) -> None
                 and interview.status == InterviewStatus.FAILED
                 and st.button(t("retry"), key=f"retry_iv_{interview.id}", type="primary")
             ):
-                jobs.enqueue(ws.store, interview.id)
+                ws.enqueue(interview.id)
                 state.launch_worker(ws)
                 st.rerun()
             if _has_transcript(ws, interview) and st.button(
@@ -128,7 +127,7 @@ def _has_transcript(ws: Workspace, interview: Interview) -> bool:
     if interview.status in (InterviewStatus.UPLOADED, InterviewStatus.TRANSCRIBING):
         return False
     if interview.status == InterviewStatus.FAILED:
-        return ws.store.get_transcript(interview.id) is not None
+        return ws.get_transcript(interview.id) is not None
     return True
 
 
@@ -137,7 +136,7 @@ def _active(job: Job) -> bool:
 
 
 def render_list() -> None:
-    interviews = ws.store.list_interviews()
+    interviews = ws.list_interviews()
     if not interviews:
         st.info(t("no_hearings"))
         return

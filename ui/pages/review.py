@@ -26,8 +26,8 @@ from ui.i18n import t
 ws = state.workspace()
 st.title(t("nav_review"))
 
-interviews = {i.id: i for i in ws.store.list_interviews()}
-elements = ws.store.list_elements()
+interviews = {i.id: i for i in ws.list_interviews()}
+elements = ws.list_elements()
 if not elements:
     st.info(t("no_elements"))
     st.stop()
@@ -182,7 +182,7 @@ if current not in ids:
     st.session_state["detail_id"] = ids[0]
 labels = {e.id: element_label(e) for e in elements}
 detail_id = st.selectbox(t("open_element"), ids, key="detail_id", format_func=labels.get)
-el = ws.store.get_element(detail_id)
+el = ws.get_element(detail_id)
 if st.session_state.get("_detail_last") != detail_id:
     st.session_state["_detail_last"] = detail_id
     st.session_state.pop(PLAY_KEY, None)  # a new element starts at its own evidence
@@ -221,7 +221,7 @@ if ok := st.session_state.pop("act_ok", None):
 left, right = st.columns([3, 2])
 with left:
     st.markdown(f"**{t('evidence')}**")
-    transcript = ws.store.get_transcript(el.interview_id)
+    transcript = ws.get_transcript(el.interview_id)
     if not el.evidence:
         st.warning(t("no_evidence"), icon="🔴")
     for n, ev in enumerate(el.evidence):
