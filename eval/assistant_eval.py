@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -98,6 +99,7 @@ def run(ctx: EvalContext) -> Section:
         ans = assistant.ask(msg)
         got, want = decision_of(ans), gold_label(row["answer"])
         confusion[(want, got)] += 1
+        print(f"[{len(cases) + 1}/{n}] gold={want} got={got}", file=sys.stderr, flush=True)
         cases.append({"id": row["utterance_id"], "message": msg[:300], "gold": want, "got": got,
                       "answer": ans.text[:300], "warnings": ans.warnings,
                       "seconds": round(time.perf_counter() - t, 1)})  # fmt: skip

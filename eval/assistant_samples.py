@@ -22,6 +22,7 @@ Run alone (hold the CPU lock):
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -181,6 +182,7 @@ def run_set(ctx: EvalContext, which: str) -> Section:
         cited = {to_gold.get(c.element_id, "") for c in final.citations}
         gold_ids = {f"{q['hearing']}:{g}" for g in q["gold_ids"]}
         facts = [has_fact(final.text, alts) for alts in q["key_facts"]]
+        print(f"[{len(cases) + 1}/{len(questions)}] {q['id']} {got}", file=sys.stderr, flush=True)
         cases.append(
             {
                 "id": q["id"],
