@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import cli_engagement
 from .errors import ShikumiError
 from .models import ELEMENT_KINDS, Answer, AnyElement, Interview, ReviewStatus
 from .settings import Settings, load_settings
@@ -137,6 +138,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .errors import NotFoundError
     from .export import export
 
+    if args.interview == "package":
+        return cli_engagement.export_package(args)
     ws = _workspace(args)
     transcript = ws.store.get_transcript(args.interview)
     if transcript is None:
@@ -300,6 +303,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_samples(args: argparse.Namespace) -> int:
     """Register the sample hearings (once) and queue them for processing."""
     from .jobs import enqueue, ensure_worker
+    from .sample_engagement import attach_sample
     from .samples import list_samples
 
     ws = _workspace(args)
@@ -316,6 +320,7 @@ def cmd_samples(args: argparse.Namespace) -> int:
             sample.language,
             sample.interview_date,
         )
+        iv = attach_sample(ws.store, iv, sample.script)
         enqueue(ws.store, iv.id)
         added.append(iv)
     if added and not args.no_worker:
@@ -362,11 +367,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("target", help="audio file, or the id of an imported interview")
     s.set_defaults(func=cmd_transcribe)
 
-    s = sub.add_parser("export", parents=[common], help="export a transcript (txt/srt/vtt/json)")
-    s.add_argument("interview")
+    s = sub.add_parser(
+        "export",
+        parents=[common],
+        help="export a transcript (txt/srt/vtt/json), or `export package --engagement ID`",
+    )
+    s.add_argument("interview", help="interview id, or `package` for the hand-over package")
     s.add_argument("--format", choices=["txt", "srt", "vtt", "json"], default="txt")
-    s.add_argument("-o", "--output", help="file to write (default: standard output)")
+    s.add_argument("-o", "--output", "--out", help="file to write (default: standard output)")
+    s.add_argument("--engagement", default="", help="package: the engagement id")
+    s.add_argument("--include-drafts", action="store_true", help="package: drafts too (marked)")
     s.set_defaults(func=cmd_export)
+    cli_engagement.add_parsers(sub, common)
 
     s = sub.add_parser("extract", parents=[common], help="extract elements from a transcript")
     s.add_argument("interview")

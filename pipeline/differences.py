@@ -106,7 +106,7 @@ def facts(el: AnyElement) -> dict[str, str]:
     text = _text(el)
     out: dict[str, str] = {}
     amounts = sorted({_yen(m) for m in _AMOUNT.finditer(text)})
-    approval = bool(_APPROVAL.search(text)) or isinstance(el, Judgment) and bool(el.decider)
+    approval = bool(_APPROVAL.search(text)) or (isinstance(el, Judgment) and bool(el.decider))
     if amounts and (approval or isinstance(el, Judgment)):
         out["threshold"] = ", ".join(f"{a:,}" for a in amounts)
     if approval:
@@ -116,7 +116,7 @@ def facts(el: AnyElement) -> dict[str, str]:
             roles.remove("部長")
         if roles:
             out["approver"] = "・".join(roles)
-    deadlines = []
+    deadlines: list[str] = []
     for m in _DEADLINE.finditer(text):
         value = next(g for g in m.groups() if g)
         value = re.sub(r"\s+", "", value)
@@ -172,7 +172,7 @@ def _item_differences(item: InventoryItem, by_id: dict[str, AnyElement]) -> list
                 item_id=item.id,
                 item_name=item.name,
                 kind=kind,
-                aspect=aspect,  # type: ignore[arg-type]
+                aspect=aspect,
                 sides=sides,
                 summary=f"{item.name}の{label}が人によって異なる：{said}",
                 question=(

@@ -21,12 +21,13 @@ or a reviewer's pinned id), so editing text, approving or re-exporting keeps eve
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
@@ -41,6 +42,9 @@ from .models import (
     Task,
     Transcript,
 )
+
+if TYPE_CHECKING:
+    from .adapters.llm import ChatModel
 
 ItemKind = Literal["task", "judgment", "exception"]
 KIND_JA: dict[str, str] = {"task": "作業", "judgment": "判断", "exception": "例外"}
@@ -121,10 +125,6 @@ class Inventory(BaseModel):
 
 
 _FILLER = re.compile(r"えーと|えっと|えー|あのー|あの|まあ|はい、|ええ、|正直、|くらい|ぐらい|ほど")
-_POLITE = re.compile(
-    r"(?:ようにしています|しています|しております|しています|ています|ています|ってもらっています|"
-    r"てもらっています|てもらいます|ってもらいます|ております|ています|します|ます|です|でした|ました)$"
-)
 _DIGITS = re.compile(r"[0-9０-９,，.]+|[一二三四五六七八九十百千]+(?=[万円件日回分時])")
 
 
@@ -193,22 +193,56 @@ def short_label(el: AnyElement, limit: int = 22) -> str:
     return shorten(text, limit)
 
 
+_PLAIN = [
+    ("ようにしています", "ようにする"),
+    ("しています", "している"),
+    ("ています", "ている"),
+    ("てもらいます", "てもらう"),
+    ("ってもらいます", "ってもらう"),
+    ("します", "する"),
+    ("きます", "く"),
+    ("ぎます", "ぐ"),
+    ("ちます", "つ"),
+    ("にます", "ぬ"),
+    ("びます", "ぶ"),
+    ("みます", "む"),
+    ("ります", "る"),
+    ("います", "う"),
+    ("ます", "る"),
+    ("です", ""),
+]
+_INSTRUMENT = re.compile(r"^[^、。]{1,14}?で(?=[^、。]{4,})")
+
+
+def plain_form(text: str) -> str:
+    """「送ります」 -> 「送る」: the dictionary form reads better in a label."""
+    for polite, plain in _PLAIN:
+        if text.endswith(polite):
+            return text[: -len(polite)] + plain
+    return text
+
+
 def shorten(text: str, limit: int = 22) -> str:
     text = unicodedata.normalize("NFKC", text).strip().rstrip("。.")
     text = re.sub(r"[（(][^）)]*[）)]", "", text).strip()
-    if len(text) > limit:
-        text = text.split("。")[0]
-        stripped = _LABEL_HEAD.sub("", text, count=1)
-        if len(stripped) >= 6:
-            text = stripped
-        stripped = _ACTOR_HEAD.sub("", text, count=1)
-        if len(stripped) >= 6 and not text.isascii():
-            text = stripped
-        text = _POLITE.sub("", text).rstrip("、 ")
+    if len(text) <= limit:
+        return text
+    text = plain_form(text.split("。")[0].rstrip("、 "))
+
+    def strip(text: str) -> str:
+        for pattern in (_LABEL_HEAD, _ACTOR_HEAD, _INSTRUMENT):
+            if len(text) <= limit or text.isascii():
+                break
+            stripped = pattern.sub("", text, count=1)
+            if len(stripped) >= 6:
+                text = stripped
+        return text
+
+    text = strip(text)
     if len(text) > limit and "、" in text:
         tail = text.rsplit("、", 1)[1]
         if len(tail) >= 8:
-            text = tail
+            text = strip(tail)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text
@@ -287,7 +321,9 @@ class _Groups:
         if not force:
             if self.hearings[ra] & self.hearings[rb]:
                 return False
-            if any(frozenset((x, y)) in forbidden for x in self.members[ra] for y in self.members[rb]):
+            if any(
+                frozenset((x, y)) in forbidden for x in self.members[ra] for y in self.members[rb]
+            ):
                 return False
         self.parent[rb] = ra
         self.hearings[ra] |= self.hearings.pop(rb)
@@ -296,6 +332,24 @@ class _Groups:
 
 
 SameStep = Callable[[AnyElement, AnyElement], bool]
+
+
+def model_check(chat: ChatModel) -> SameStep:
+    """One short yes/no question to the chat model per grey-band pair (``prompts/``)."""
+    from .prompts import load_prompt
+
+    prompt = load_prompt("inventory_same_step")
+
+    def same(a: AnyElement, b: AnyElement) -> bool:
+        def said(e: AnyElement) -> str:
+            quote = e.evidence[0].quote if e.evidence else ""
+            return f"{core_text(e)}（「{quote}」）" if quote else core_text(e)
+
+        messages = prompt.render(a=said(a), b=said(b))
+        answer = chat.complete(messages, max_tokens=3).text
+        return answer.strip().lower().lstrip("「\"' ").startswith(("yes", "はい"))
+
+    return same
 
 
 def pair_scores(
@@ -459,7 +513,7 @@ def flow_order(items: list[InventoryItem], els: Sequence[AnyElement]) -> None:
             iid = item_of.get(e.id)
             if iid is not None and e.kind != "exception" and (not seq or seq[-1] != iid):
                 seq.append(iid)
-        for a, b in zip(seq, seq[1:], strict=False):
+        for a, b in itertools.pairwise(seq):
             if a != b and b not in succ[a]:
                 succ[a].add(b)
                 indeg[b] += 1

@@ -42,7 +42,9 @@ def save_decisions(store: Store, engagement_id: str, decisions: Decisions) -> De
         row = s.get(InventoryDecisionsRow, engagement_id)
         data = decisions.model_dump(mode="json")
         if row is None:
-            s.add(InventoryDecisionsRow(engagement_id=engagement_id, data=data, updated_at=utcnow()))
+            s.add(
+                InventoryDecisionsRow(engagement_id=engagement_id, data=data, updated_at=utcnow())
+            )
         else:
             row.data, row.updated_at = data, utcnow()
     return decisions

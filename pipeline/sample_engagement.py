@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .models import (
     Alignment,
@@ -21,6 +21,7 @@ from .models import (
     Evidence,
     Exception_,
     Interview,
+    InterviewStatus,
     Judgment,
     Language,
     RuleRow,
@@ -29,6 +30,9 @@ from .models import (
     Transcript,
 )
 from .samples import SAMPLES_DIR
+
+if TYPE_CHECKING:
+    from .store import Store
 
 ENGAGEMENT_DIR = SAMPLES_DIR / "engagement_minato"
 
@@ -82,7 +86,9 @@ def hearing(slug: str, engagement_id: str) -> tuple[Interview, Transcript, list[
                 text=turn["text"],
             )
         )
-    transcript = Transcript(interview_id=iid, language=Language(script["language"]), segments=segments)
+    transcript = Transcript(
+        interview_id=iid, language=Language(script["language"]), segments=segments
+    )
     interview = Interview(
         id=iid,
         title=script["title"],
@@ -168,3 +174,44 @@ def load(
         transcripts[iv.id] = tr
         elements += els
     return engagement, interviews, transcripts, elements
+
+
+def load_into(store: Store, approve: bool = True) -> Engagement:
+    """Put the sample engagement in a workspace from its gold (no models run): engagement,
+    interviews, reference transcripts and elements (approved unless ``approve`` is False).
+    Idempotent: hearings already there are left alone."""
+    from .models import ReviewStatus
+
+    engagement, interviews, transcripts, elements = load()
+    store.save_engagement(engagement)
+    known = {i.id for i in store.list_interviews()}
+    for iid, iv in interviews.items():
+        if iid in known:
+            continue
+        iv.status = InterviewStatus.EXTRACTED
+        store.add_interview(iv)
+        store.save_transcript(transcripts[iid])
+        fresh = []
+        for el in elements:
+            if el.interview_id != iid:
+                continue
+            el = el.model_copy(deep=True)
+            el.id = ""
+            if approve:
+                el.status = ReviewStatus.APPROVED
+            fresh.append(el)
+        store.add_elements(fresh)
+    return engagement
+
+
+def attach_sample(store: Store, interview: Interview, script: dict[str, Any]) -> Interview:
+    """A sample hearing that belongs to the sample engagement joins it (``samples load``)."""
+    eng_id = script.get("engagement")
+    if not eng_id:
+        return interview
+    spec = engagement_spec()
+    if spec["id"] == eng_id:
+        store.save_engagement(engagement_of(spec))
+    interview.engagement_id = eng_id
+    interview.interviewee = _name(script.get("speakers", {}).get("interviewee", ""))
+    return store.save_interview(interview)

@@ -35,13 +35,20 @@ _PER_MONTH: list[tuple[re.Pattern[str], float]] = [
     (re.compile(r"毎年|年次|yearly|annual", re.I), 1 / 12),
     (re.compile(r"年に?(?:数|[0-9]+)回"), 0.25),
 ]
-_COUNT_MONTH = re.compile(r"(?:月に?|月間|毎月)\s*(?:約|およそ)?\s*([0-9]+)\s*件|([0-9]+)\s*件\s*/\s*月")
+_COUNT_MONTH = re.compile(
+    r"(?:月に?|月間|毎月)\s*(?:約|およそ)?\s*([0-9]+)\s*件|([0-9]+)\s*件\s*/\s*月"
+)
 _COUNT_DAY = re.compile(r"(?:1日に?|一日に?|日に)\s*(?:約|およそ)?\s*([0-9]+)\s*件")
-_MINUTES = re.compile(r"1件(?:あたり|作るのに|につき)?[^0-9。]{0,8}([0-9]+)\s*分|([0-9]+)\s*分\s*/\s*件")
+_COUNT = re.compile(r"(?<![0-9])([0-9]+)\s*件(?!\s*(?:あたり|につき|作る|で))")
+_MINUTES = re.compile(
+    r"1件(?:あたり|作るのに|につき)?[^0-9。]{0,8}([0-9]+)\s*分|([0-9]+)\s*分\s*/\s*件"
+)
 _HOURS = re.compile(r"1件(?:あたり|につき)?[^0-9。]{0,8}([0-9]+(?:\.[0-9]+)?)\s*時間")
 _MANUAL = re.compile(r"マニュアル|手順書|manual|playbook", re.I)
 _RULEBOOK = re.compile(r"規程|規定|規則|policy", re.I)
-_NO_MANUAL = re.compile(r"(?:マニュアル|手順書|資料)(?:は|が)?(?:ない|ありません|無い)|引き継ぎ(?:の)?資料はない")
+_NO_MANUAL = re.compile(
+    r"(?:マニュアル|手順書|資料)(?:は|が)?(?:ない|ありません|無い)|引き継ぎ(?:の)?資料はない"
+)
 
 
 class Workload(BaseModel):
@@ -115,6 +122,9 @@ def estimate(el: AnyElement, context: str = "") -> Workload:
                 if pattern.search(text):
                     w.per_month = per
                     break
+            n = _COUNT.search(text)
+            if n and w.per_month is not None:
+                w.items_per_run = float(n.group(1))
     mm = _MINUTES.search(text)
     if mm:
         w.minutes_per_item = float(mm.group(1) or mm.group(2))

@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING
 
 from ..differences import Difference, Holder, find_differences, knowledge_holders
 from ..inventory import Decisions, Inventory, InventoryItem, consolidate
-from ..models import AnyElement, Engagement, Exception_, Finding, Interview, Judgment, Task
+from ..models import (
+    AnyElement,
+    Engagement,
+    Exception_,
+    Finding,
+    Interview,
+    Judgment,
+    Task,
+    Transcript,
+)
 from ..workload import Assessment, Workload, assess, workloads
 
 if TYPE_CHECKING:
@@ -57,7 +66,7 @@ def assemble(
     interviews: dict[str, Interview],
     elements: list[AnyElement],
     decisions: Decisions | None = None,
-    transcripts: dict | None = None,  # type: ignore[type-arg]
+    transcripts: dict[str, Transcript] | None = None,
     include_drafts: bool = False,
     inventory: Inventory | None = None,
 ) -> Handover:

@@ -57,7 +57,9 @@ def to_bpmn(layout: Layout, documentation: dict[str, str] | None = None) -> str:
         {"id": "Participant_1", "name": layout.name, "processRef": "Process_1"},
     )
     proc = ET.SubElement(
-        defs, _q("bpmn", "process"), {"id": "Process_1", "name": layout.name, "isExecutable": "false"}
+        defs,
+        _q("bpmn", "process"),
+        {"id": "Process_1", "name": layout.name, "isExecutable": "false"},
     )
     lane_set = ET.SubElement(proc, _q("bpmn", "laneSet"), {"id": "LaneSet_1"})
     lane_refs: dict[str, ET.Element] = {}
@@ -110,9 +112,7 @@ def to_bpmn(layout: Layout, documentation: dict[str, str] | None = None) -> str:
 
     shape("Participant_1", 0, 0, layout.width, layout.height, isHorizontal="true")
     for lane in layout.lanes:
-        shape(
-            lane.id, POOL_HEADER, lane.y, layout.width - POOL_HEADER, lane.h, isHorizontal="true"
-        )
+        shape(lane.id, POOL_HEADER, lane.y, layout.width - POOL_HEADER, lane.h, isHorizontal="true")
     for n in layout.nodes:
         extra = {"isMarkerVisible": "true"} if n.kind == "gateway" else {}
         shape(n.id, n.x, n.y, n.w, n.h, **extra)

@@ -35,7 +35,8 @@ def steps_of(h: Handover) -> list[Step]:
         el = judgment_of(h, item) if item.kind == "judgment" else None
         lane = lane_of(h, item) or last_lane
         last_lane = lane or last_lane
-        step = Step(item=item, lane=lane, element=el or (h.members(item) or [None])[0])
+        members = h.members(item)
+        step = Step(item=item, lane=lane, element=el or (members[0] if members else None))
         steps.append(step)
         by_item[item.id] = step
     item_of = h.inventory.item_of()
@@ -177,6 +178,7 @@ def to_svg(layout: Layout, approved: dict[str, bool] | None = None) -> str:
 
 _FONT_CANDIDATES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
     "/usr/share/fonts/opentype/noto/NotoSansCJKjp-Regular.otf",
     "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
@@ -210,7 +212,12 @@ def to_png(layout: Layout, scale: float = 1.5) -> bytes:
             outline="#90a4ae",
         )
         d.line(
-            [s(POOL_HEADER + LANE_HEADER), s(lane.y), s(POOL_HEADER + LANE_HEADER), s(lane.y + lane.h)],
+            [
+                s(POOL_HEADER + LANE_HEADER),
+                s(lane.y),
+                s(POOL_HEADER + LANE_HEADER),
+                s(lane.y + lane.h),
+            ],
             fill="#90a4ae",
         )
         # lane names written top-down, one character per line (Japanese reads well this way)
@@ -237,7 +244,12 @@ def to_png(layout: Layout, scale: float = 1.5) -> bytes:
                 d.text((s(n.cx), s(top + k * 14)), line, font=f12, fill="#263238", anchor="mm")
         elif n.kind == "gateway":
             d.polygon(
-                [(s(n.cx), s(n.y)), (s(n.x + n.w), s(n.cy)), (s(n.cx), s(n.y + n.h)), (s(n.x), s(n.cy))],
+                [
+                    (s(n.cx), s(n.y)),
+                    (s(n.x + n.w), s(n.cy)),
+                    (s(n.cx), s(n.y + n.h)),
+                    (s(n.x), s(n.cy)),
+                ],
                 fill="#fffde7",
                 outline="#37474f",
             )

@@ -237,7 +237,13 @@ def build_layout(name: str, steps: list[Step], default_lane: str = "担当者未
             # down from the event, left into a channel before the column, down, into the task
             lane_x = col_x - 8 - 4 * k
             below = node.y + node.h + EV / 2 + 6
-            down = [(be.cx, be.y + be.h), (be.cx, below), (lane_x, below), (lane_x, et.cy), (et.x, et.cy)]
+            down = [
+                (be.cx, be.y + be.h),
+                (be.cx, below),
+                (lane_x, below),
+                (lane_x, et.cy),
+                (et.x, et.cy),
+            ]
             edges.append(
                 Edge(
                     f"Flow_{be.id}",
@@ -253,7 +259,16 @@ def build_layout(name: str, steps: list[Step], default_lane: str = "担当者未
             )
         col_x += COL
     last_lane = steps[-1].lane if steps else lane_names[0]
-    end = Node("EndEvent_1", "end", "終了", last_lane, col_x + (TASK_W - EV) / 2, main_y(last_lane, EV), EV, EV)
+    end = Node(
+        "EndEvent_1",
+        "end",
+        "終了",
+        last_lane,
+        col_x + (TASK_W - EV) / 2,
+        main_y(last_lane, EV),
+        EV,
+        EV,
+    )
     nodes.append(end)
     _connect(edges, prev, end, pending)
     width = col_x + TASK_W + MARGIN

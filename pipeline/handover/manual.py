@@ -11,6 +11,7 @@ import io
 from dataclasses import dataclass, field
 
 from ..differences import facts
+from ..inventory import InventoryItem
 from ..models import Exception_, Judgment, Task
 from .assemble import Handover, role_of
 from .sheets import _sources
@@ -41,7 +42,7 @@ class Procedure:
 
 
 def procedures(h: Handover) -> list[Procedure]:
-    groups: dict[tuple[str, ...], list] = {}  # type: ignore[type-arg]
+    groups: dict[tuple[str, ...], list[InventoryItem]] = {}
     for item in sorted(h.items, key=lambda i: (i.area, i.order)):
         groups.setdefault(tuple(item.area[:2]), []).append(item)
     out: list[Procedure] = []
@@ -70,14 +71,16 @@ def procedures(h: Handover) -> list[Procedure]:
                 steps.append(f"判断：{item.name} → 下の判断基準に従う [{item.id}]")
                 if judg.rules:
                     for r in judg.rules:
-                        rules.append(f"{r.condition} → {r.outcome}（判断者：{judg.decider or '要確認'}）")
+                        rules.append(
+                            f"{r.condition} → {r.outcome}（判断者：{judg.decider or '要確認'}）"
+                        )
                 else:
                     rules.append(f"{item.name}：基準が語られていない（要確認）")
             elif exc is not None:
                 excs.append(f"{exc.trigger or item.name} → {exc.handling or '対応を要確認'}")
                 escal.append(f"{exc.trigger or item.name}：{exc.owner or '要確認'}")
-            for d in h.differences_of(item):
-                rules.append(f"⚠ 人による差異（要確認）：{d.summary}")
+            for diff in h.differences_of(item):
+                rules.append(f"⚠ 人による差異（要確認）：{diff.summary}")
             sources.append(f"[{item.id}] " + _sources(item).replace("\n", " ／ "))
         out.append(
             Procedure(

@@ -17,7 +17,7 @@ from .assemble import Handover
 from .bpmn import to_bpmn
 from .diagram import approved_map, handover_layout, to_png, to_svg
 from .manual import procedures, to_docx, to_markdown
-from .rules import rule_tables, to_dmn
+from .rules import Table, rule_tables, to_dmn
 from .sheets import exceptions_xlsx, inventory_xlsx, rules_xlsx
 
 FIXED_TIME = (2026, 1, 1, 0, 0, 0)
@@ -53,7 +53,9 @@ def questions(h: Handover) -> list[Question]:
     for f in follow_ups(members):
         iid = item_of.get(f.element_id, "")
         if iid in exported:
-            out.append(Question("記録の不足", f.question, iid, [f"「{f.quote}」"] if f.quote else []))
+            out.append(
+                Question("記録の不足", f.question, iid, [f"「{f.quote}」"] if f.quote else [])
+            )
     names = {i.id: i.name for i in h.inventory.items}
     for c in h.inventory.candidates:
         a, b = item_of.get(c.a, ""), item_of.get(c.b, "")
@@ -104,8 +106,8 @@ def build_files(h: Handover) -> dict[str, bytes]:
         "03_判断基準.dmn": to_dmn(tables, h.engagement.name).encode("utf-8"),
         "04_例外一覧.xlsx": exceptions_xlsx(h),
     }
-    for n, proc in enumerate(procedures(h), 1):
-        stem = f"05_手順書/{n:02d}_{_safe(proc.area[-1])}"
+    for k, proc in enumerate(procedures(h), 1):
+        stem = f"05_手順書/{k:02d}_{_safe(proc.area[-1])}"
         files[f"{stem}.md"] = to_markdown(proc).encode("utf-8")
         files[f"{stem}.docx"] = to_docx(proc)
     files["06_要確認事項.md"] = questions_markdown(h).encode("utf-8")
@@ -113,7 +115,7 @@ def build_files(h: Handover) -> dict[str, bytes]:
     return files
 
 
-def index_html(h: Handover, files: dict[str, bytes], tables: list) -> str:  # type: ignore[type-arg]
+def index_html(h: Handover, files: dict[str, bytes], tables: list[Table]) -> str:
     e = h.engagement
     drafts = sum(1 for i in h.items if not i.approved)
     overlaps = [o for t in tables for o in t.overlaps]
@@ -129,19 +131,23 @@ def index_html(h: Handover, files: dict[str, bytes], tables: list) -> str:  # ty
         f"<li>{escape(x.person)}: {len(x.sole)} / {len(x.items)} 件が一人だけの説明</li>"
         for x in h.holders
     )
-    hours = sum(w.monthly_hours or 0 for i, w in h.workloads.items() if i in {x.id for x in h.items})
+    exported = {x.id for x in h.items}
+    hours = sum(w.monthly_hours or 0 for i, w in h.workloads.items() if i in exported)
+    overlap_list = "".join(f"<li>{escape(o)}</li>" for o in overlaps) or "<li>なし</li>"
+    draft_note = "（下書きを含む出力）" if h.include_drafts else ""
+    warn = '<p class="warn">下書き（未承認）の項目を含みます。確認状態の列を見てください。</p>'
     return f"""<!doctype html>
 <html lang="ja"><head><meta charset="utf-8"><title>引き継ぎパッケージ：{escape(e.name)}</title>
 <style>body{{font-family:"Noto Sans CJK JP","Yu Gothic",sans-serif;max-width:60em;margin:2em auto;
 line-height:1.6}} .warn{{color:#b71c1c}}</style></head><body>
 <h1>引き継ぎパッケージ：{escape(e.name)}</h1>
 <p>顧客：{escape(e.client)}／ヒアリング {len(h.interviews)} 件／業務 {len(h.items)} 件
-（うち下書き {drafts} 件{"（下書きを含む出力）" if h.include_drafts else ""}）／月間工数（判明分）{hours:.1f} 時間</p>
-{'<p class="warn">下書き（未承認）の項目を含みます。確認状態の列を見てください。</p>' if drafts else ""}
+（うち下書き {drafts} 件{draft_note}）／月間工数（判明分）{hours:.1f} 時間</p>
+{warn if drafts else ""}
 <h2>ファイル</h2><ul>{rows}</ul>
 <h2>人による差異</h2><ul>{diffs or "<li>なし</li>"}</ul>
 <h2>知識保有者</h2><ul>{sole or "<li>なし</li>"}</ul>
-<h2>判断基準の重複</h2><ul>{"".join(f"<li>{escape(o)}</li>" for o in overlaps) or "<li>なし</li>"}</ul>
+<h2>判断基準の重複</h2><ul>{overlap_list}</ul>
 <p><img src="02_業務フロー.svg" alt="業務フロー" style="max-width:100%"></p>
 </body></html>
 """

@@ -125,13 +125,30 @@ def rule_tables(h: Handover) -> list[Table]:
                 feel = to_feel(r.condition)
                 table.numeric = table.numeric and bool(feel)
                 table.rows.append(
-                    RuleLine(item.id, table.name, r.condition, r.outcome, el.decider,
-                             _basis(el, basis), source, status, feel)  # fmt: skip
+                    RuleLine(
+                        item.id,
+                        table.name,
+                        r.condition,
+                        r.outcome,
+                        el.decider,
+                        _basis(el, basis),
+                        source,
+                        status,
+                        feel,
+                    )
                 )
             if not el.rules:
                 table.rows.append(
-                    RuleLine(item.id, table.name, "（基準が語られていない）", "要確認", el.decider,
-                             _basis(el, basis), source, status)  # fmt: skip
+                    RuleLine(
+                        item.id,
+                        table.name,
+                        "（基準が語られていない）",
+                        "要確認",
+                        el.decider,
+                        _basis(el, basis),
+                        source,
+                        status,
+                    )
                 )
             if table.numeric:
                 for i, a in enumerate(table.rows):
@@ -191,7 +208,9 @@ def to_dmn(tables: list[Table], name: str) -> str:
                     notes.append("重複: " + "; ".join(t.overlaps))
                 ET.SubElement(rule, q + "description").text = " / ".join(notes)
             ie = ET.SubElement(rule, q + "inputEntry", {"id": f"{did}_r{k}_in"})
-            ET.SubElement(ie, q + "text").text = row.feel if t.numeric else _feel_string(row.condition)
+            ET.SubElement(ie, q + "text").text = (
+                row.feel if t.numeric else _feel_string(row.condition)
+            )
             oe = ET.SubElement(rule, q + "outputEntry", {"id": f"{did}_r{k}_out"})
             ET.SubElement(oe, q + "text").text = _feel_string(row.outcome)
     ET.indent(defs)

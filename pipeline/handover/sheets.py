@@ -83,7 +83,11 @@ def _save(wb: Any) -> bytes:
 def _sources(item: InventoryItem) -> str:
     out = []
     for s in item.sources:
-        at = f" {int(s.audio_start // 60):02d}:{int(s.audio_start % 60):02d}" if s.audio_start is not None else ""
+        at = (
+            f" {int(s.audio_start // 60):02d}:{int(s.audio_start % 60):02d}"
+            if s.audio_start is not None
+            else ""
+        )
         out.append(f"{s.hearing}／{s.person}{at}「{s.quote}」")
     return "\n".join(out)
 
@@ -96,7 +100,9 @@ def _join(values: Sequence[str]) -> str:
     return "、".join(seen)
 
 
-_DEADLINE = re.compile(r"[0-9０-９]+\s*(?:営業日|日)(?:まで|締め)|月末|月初|翌月[0-9０-９]+\s*営業日")
+_DEADLINE = re.compile(
+    r"[0-9０-９]+\s*(?:営業日|日)(?:まで|締め)|月末|月初|翌月[0-9０-９]+\s*営業日"
+)
 
 
 def inventory_rows(h: Handover) -> list[list[Any]]:
@@ -153,14 +159,19 @@ def inventory_rows(h: Handover) -> list[list[Any]]:
                 _join([d for t in tasks for d in [*t.inputs, *t.outputs] if _is_form(d)]),
                 "あり" if judgments else "なし",
                 a.criterion if a and a.criterion else "",
-                _join([x.frequency for x in excs]) or ("日常化" if any(x.is_routine for x in excs) else ""),
+                _join([x.frequency for x in excs])
+                or ("日常化" if any(x.is_routine for x in excs) else ""),
                 "あり" if a and a.person_dependent else "なし",
                 "あり" if a and a.manual else "なし",
                 f"{a.readiness}：" + "／".join(a.reasons) if a else "",
                 "\n".join(f"{f.finding.value}: {f.summary}" for f in findings),
                 _sources(item),
                 h.status_label(item),
-                "\n".join(f"{ASPECT_JA[d.aspect]}: " + " ／ ".join(f"{s.source.person}「{s.value}」" for s in d.sides) for d in diffs),
+                "\n".join(
+                    f"{ASPECT_JA[d.aspect]}: "
+                    + " ／ ".join(f"{s.source.person}「{s.value}」" for s in d.sides)
+                    for d in diffs
+                ),
             ]
         )
     return rows
@@ -174,19 +185,48 @@ def inventory_xlsx(h: Handover) -> bytes:
     wb = _book()
     _sheet(wb, "業務一覧表", INVENTORY_COLUMNS, inventory_rows(h))
     holders = [
-        [x.person, len(x.items), len(x.sole), "、".join(x.items), "、".join(x.sole)] for x in h.holders
+        [x.person, len(x.items), len(x.sole), "、".join(x.items), "、".join(x.sole)]
+        for x in h.holders
     ]
-    _sheet(wb, "知識保有者", ["担当者", "説明した業務数", "一人だけが説明した業務数", "業務ID", "一人だけの業務ID"], holders)
+    _sheet(
+        wb,
+        "知識保有者",
+        ["担当者", "説明した業務数", "一人だけが説明した業務数", "業務ID", "一人だけの業務ID"],
+        holders,
+    )
     return _save(wb)
 
 
-RULE_COLUMNS = ["業務ID", "判断", "条件", "結果", "判断者", "根拠", "口頭のみ", "DMN式", "重複", "出典", "確認状態"]
+RULE_COLUMNS = [
+    "業務ID",
+    "判断",
+    "条件",
+    "結果",
+    "判断者",
+    "根拠",
+    "口頭のみ",
+    "DMN式",
+    "重複",
+    "出典",
+    "確認状態",
+]
 
 
 def rules_xlsx(tables: list[Table]) -> bytes:
     rows = [
-        [r.item_id, r.judgment, r.condition, r.outcome, r.decider, r.basis,
-         "要文書化" if r.oral_only else "", r.feel, "／".join(t.overlaps), r.source, r.status]  # fmt: skip
+        [
+            r.item_id,
+            r.judgment,
+            r.condition,
+            r.outcome,
+            r.decider,
+            r.basis,
+            "要文書化" if r.oral_only else "",
+            r.feel,
+            "／".join(t.overlaps),
+            r.source,
+            r.status,
+        ]
         for t in tables
         for r in t.rows
     ]
@@ -200,7 +240,9 @@ EXCEPTION_COLUMNS = [
     "エスカレーション（誰に）", "エスカレーション（どうやって）", "関連業務", "出典", "確認状態",
 ]  # fmt: skip
 
-_ESCALATE_TO = re.compile(r"([一-龥ァ-ヶー]{0,6}(?:部長|課長|上長|所属長|社長|本部長|マネージャー|さん))")
+_ESCALATE_TO = re.compile(
+    r"([一-龥ァ-ヶー]{0,6}(?:部長|課長|上長|所属長|社長|本部長|マネージャー|さん))"
+)
 _HOW = re.compile(r"電話|メール|チャット|Slack|Teams|口頭|kintone", re.I)
 
 
