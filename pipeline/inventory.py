@@ -48,8 +48,8 @@ if TYPE_CHECKING:
 
 ItemKind = Literal["task", "judgment", "exception"]
 KIND_JA: dict[str, str] = {"task": "作業", "judgment": "判断", "exception": "例外"}
-MERGE = 0.42  # merge without asking
-ASK = 0.22  # ask the model (or list as a candidate) from here
+MERGE = 0.30  # merge without asking (tf-idf bigram cosine)
+ASK = 0.18  # ask the model (or list as a candidate) from here
 UNSORTED = "未分類"
 
 
@@ -163,7 +163,7 @@ def _bigrams(text: str) -> Counter[str]:
     return out
 
 
-def _cosine(a: Counter[str], b: Counter[str]) -> float:
+def _cosine(a: Counter[str] | dict[str, float], b: Counter[str] | dict[str, float]) -> float:
     if not a or not b:
         return 0.0
     dot = sum(v * b.get(k, 0) for k, v in a.items())
@@ -352,6 +352,21 @@ def model_check(chat: ChatModel) -> SameStep:
     return same
 
 
+_ACTIONS = re.compile(
+    r"確認|作成|作る|作り|登録|照合|突合|突き合わせ|送付|送信|送る|送り|保管|保存|集計|修正|入力|承認|"
+    r"申請|発行|提出|回付|回す|回し|支払|支払う|振込|催促|連絡|転記|印刷|郵送|ファイリング|検収|発注|見積|"
+    r"精算|計上|出力|取込|取り込|チェック|起票|交渉|依頼|"
+    r"\b(?:check|create|prepare|enter|post|send|file|approve|reconcile|match|pay|chase|record)\w*",
+    re.I,
+)
+
+
+def actions(text: str) -> set[str]:
+    """The business verbs a step names (確認, 作成, 送付 …), normalised to their stems."""
+    found = {m.group(0).lower() for m in _ACTIONS.finditer(unicodedata.normalize("NFKC", text))}
+    return {f[:2] if not f.isascii() else f[:5] for f in found}
+
+
 def pair_scores(
     els: Sequence[AnyElement],
     contexts: dict[str, str] | None = None,
@@ -360,9 +375,21 @@ def pair_scores(
 ) -> list[tuple[float, str, str]]:
     """Scores of cross-hearing pairs of one kind at or above ``floor``, best first."""
     contexts = contexts or {}
-    grams = {e.id: _bigrams(core_text(e)) for e in els}
-    ctx = {e.id: _bigrams(contexts.get(e.id, "")) for e in els}
-    summ = {e.id: _bigrams(e.summary) for e in els}
+    raw = {e.id: _bigrams(core_text(e)) for e in els}
+    raw_summ = {e.id: _bigrams(e.summary) for e in els}
+    # bigrams every step shares (「する」「書を」) say little: weight by inverse document frequency
+    df: Counter[str] = Counter()
+    for e in els:
+        df.update(set(raw[e.id]) | set(raw_summ[e.id]))
+    n_docs = max(1, len(els))
+
+    def weigh(c: Counter[str]) -> Counter[str]:
+        return Counter({g: v * math.log(1 + n_docs / df.get(g, 1)) for g, v in c.items()})
+
+    grams = {k: weigh(v) for k, v in raw.items()}
+    summ = {k: weigh(v) for k, v in raw_summ.items()}
+    ctx = {e.id: weigh(_bigrams(contexts.get(e.id, ""))) for e in els}
+    verbs = {e.id: actions(core_text(e) + " " + e.summary) for e in els}
     # an inverted index on bigrams keeps this near-linear for hundreds of items
     postings: dict[str, set[int]] = {}
     for n, e in enumerate(els):
@@ -378,6 +405,8 @@ def pair_scores(
             if a.kind != b.kind or a.interview_id == b.interview_id:
                 continue
             lexical = max(_cosine(grams[a.id], grams[b.id]), _cosine(summ[a.id], summ[b.id]))
+            if verbs[a.id] and verbs[b.id] and not verbs[a.id] & verbs[b.id]:
+                lexical *= 0.5  # 請求書を確認する vs 請求書を作成する: other steps on one document
             asked = _cosine(ctx[a.id], ctx[b.id]) if ctx[a.id] and ctx[b.id] else 0.0
             score = lexical + 0.25 * max(0.0, asked - lexical)
             if vectors and a.id in vectors and b.id in vectors:

@@ -23,6 +23,7 @@ from .layout import (
     wrap,
 )
 
+MAX_PNG_SIDE = 16000
 FONT_FAMILY = "Noto Sans CJK JP, Noto Sans JP, Hiragino Sans, Yu Gothic, Meiryo, sans-serif"
 
 
@@ -198,12 +199,16 @@ def to_png(layout: Layout, scale: float = 1.5) -> bytes:
     """The same drawing as a PNG (for documents and slides), drawn with Pillow."""
     from PIL import Image, ImageDraw
 
+    # a very long flow (hundreds of steps) is scaled down to stay a sane picture; the SVG and
+    # the BPMN keep full size
+    scale = min(scale, MAX_PNG_SIDE / max(layout.width + 10, layout.height + 10))
+
     def s(v: float) -> float:
         return v * scale
 
     img = Image.new("RGB", (int(s(layout.width + 10)), int(s(layout.height + 10))), "white")
     d = ImageDraw.Draw(img)
-    f12, f10 = _font(int(12 * scale)), _font(int(10 * scale))
+    f12, f10 = _font(max(4, int(12 * scale))), _font(max(4, int(10 * scale)))
     d.rectangle([s(0), s(0), s(layout.width), s(layout.height)], outline="#37474f", width=2)
     for k, lane in enumerate(layout.lanes):
         d.rectangle(
