@@ -57,17 +57,20 @@ def test_consolidation_matches_the_gold_pairs(sample: Any) -> None:
 
 
 def test_the_model_check_decides_the_grey_band(sample: Any) -> None:
-    eng, ivs, trs, els = sample
-    plain = consolidate(els, ivs, eng, transcripts=trs)
-    assert plain.candidates, "the sample has grey-band pairs left to the reviewer"
+    eng, ivs, _trs, els = sample
+    # without the transcripts (no interviewer question to compare) two gold pairs fall in the
+    # grey band: left apart and listed for the reviewer, or put to the model
+    plain = consolidate(els, ivs, eng)
+    assert len(plain.candidates) == 2 and _pr(plain) == (1.0, 0.6)
     yes = FakeChat(default="yes")
-    inv = consolidate(els, ivs, eng, transcripts=trs, same_step=model_check(yes))
-    assert inv.model_calls == len(yes.calls) > 0
+    inv = consolidate(els, ivs, eng, same_step=model_check(yes))
+    assert inv.model_calls == len(yes.calls) == 2
     assert "A:" in yes.calls[0][-1]["content"]
     item_of = inv.item_of()
     # 急ぎの購入 (木村) and 事後申請 (中川) share few words; the model joins them
     assert item_of["ja_minato_purchasing/e2"] == item_of["ja_minato_payables/e4"]
-    no = consolidate(els, ivs, eng, transcripts=trs, same_step=model_check(FakeChat(default="no")))
+    assert _pr(inv) == (1.0, 1.0)
+    no = consolidate(els, ivs, eng, same_step=model_check(FakeChat(default="no")))
     assert _pairs([i.members for i in no.items]) == _pairs([i.members for i in plain.items])
 
 
