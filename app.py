@@ -30,6 +30,7 @@ pages = [
     st.Page("ui/pages/transcript.py", title=t("nav_transcript"), icon="📜", url_path="transcript"),
     st.Page("ui/pages/review.py", title=t("nav_review"), icon="✅", url_path="review"),
     st.Page("ui/pages/flow.py", title=t("nav_flow"), icon="🗺️", url_path="flow"),
+    st.Page("ui/pages/engagement.py", title=t("nav_engagement"), icon="🗂️", url_path="engagement"),
     st.Page("ui/pages/assistant.py", title=t("nav_assistant"), icon="💬", url_path="assistant"),
     st.Page("ui/pages/settings.py", title=t("nav_settings"), icon="⚙️", url_path="settings"),
 ]  # fmt: skip

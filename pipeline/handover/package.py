@@ -154,9 +154,13 @@ line-height:1.6}} .warn{{color:#b71c1c}}</style></head><body>
 
 
 def build_zip(h: Handover) -> bytes:
+    return zip_files(build_files(h))
+
+
+def zip_files(files: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in sorted(build_files(h).items()):
+        for name, data in sorted(files.items()):
             info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, data)

@@ -1,0 +1,56 @@
+# ruff: noqa: E501  (string tables: one line per entry reads best)
+"""Strings of the engagement and flow pages (merged into ``ui.i18n``)."""
+
+from __future__ import annotations
+
+JA: dict[str, str] = {
+    "nav_engagement": "案件・業務一覧",
+    "eng_title": "案件（複数ヒアリングの統合）", "eng_pick": "案件", "eng_none": "案件がまだありません。ヒアリングを案件に割り当てるか、サンプル案件を読み込んでください。",
+    "eng_load_sample": "サンプル案件（みなと精機）を読み込む", "eng_loaded": "サンプル案件を読み込みました。",
+    "eng_no_elements": "この案件のヒアリングにはまだ要素がありません。",
+    "eng_summary": "ヒアリング {hearings} 件・業務 {items} 件（一人だけの説明 {sole} 件）・人による差異 {diffs} 件・月間工数（判明分）{hours:.1f} 時間",
+    "tab_inventory": "業務一覧", "tab_differences": "人による差異", "tab_holders": "知識保有者", "tab_downloads": "ダウンロード",
+    "f_kind": "区分", "f_area": "中分類", "f_single": "一人だけの説明のみ", "f_search": "検索",
+    "col_id": "業務ID", "col_kind": "区分", "col_big": "大分類", "col_mid": "中分類", "col_name": "小分類",
+    "col_people": "説明した人", "col_single": "一人のみ", "col_per_month": "頻度(回/月)", "col_count": "件数",
+    "col_minutes": "分/件", "col_hours": "月間工数", "col_readiness": "外注可否", "eng_col_status": "確認状態",
+    "col_confirmed": "統合確認", "col_diff": "差異",
+    "save_inventory": "編集を保存", "inventory_saved": "業務一覧の編集を保存しました（業務IDは変わりません）。",
+    "merge_header": "統合・分割", "merge_pick": "同じ業務として統合する項目", "merge_do": "統合する",
+    "merged": "{n} 件を 1 件に統合しました。", "split_pick": "分割する項目", "split_member": "切り離す発言",
+    "split_do": "分割する", "split_done": "切り離しました。", "candidates": "同じ業務かもしれない組（要確認）",
+    "no_differences": "人による差異は見つかっていません。", "followup": "次回ヒアリングで確認",
+    "holders_intro": "誰がどの業務を説明したか。一人だけが説明した業務は属人化の恐れがあります。",
+    "holder_items": "説明した業務", "holder_sole": "一人だけの業務",
+    "include_drafts": "下書き（未承認）も含める（下書きと明記されます）", "build_package": "引き継ぎパッケージを作成",
+    "download_zip": "ZIP をダウンロード", "package_built": "{items} 件の業務、{files} ファイルを作成しました。",
+    "eng_no_approved": "承認済みの業務がありません。レビュー画面で承認するか、下書きを含めてください。",
+    "flow_scope": "表示する範囲", "flow_scope_engagement": "案件: {name}", "flow_swimlane_legend": "レーン＝担当、◇＝判断（条件ごとの分岐）、オレンジ＝例外時の対応。点線枠は未承認。",
+    "flow_download_bpmn": "BPMN をダウンロード", "flow_download_svg": "SVG をダウンロード",
+}  # fmt: skip
+
+EN: dict[str, str] = {
+    "nav_engagement": "Engagement & inventory",
+    "eng_title": "Engagement (many hearings, one structure)", "eng_pick": "Engagement", "eng_none": "No engagement yet. Assign hearings to one, or load the sample engagement.",
+    "eng_load_sample": "Load the sample engagement (Minato Seiki)", "eng_loaded": "Sample engagement loaded.",
+    "eng_no_elements": "The hearings of this engagement have no elements yet.",
+    "eng_summary": "{hearings} hearings · {items} work items ({sole} told by one person) · {diffs} differences · {hours:.1f} h/month known",
+    "tab_inventory": "Work inventory", "tab_differences": "Differences", "tab_holders": "Knowledge holders", "tab_downloads": "Downloads",
+    "f_kind": "Kind", "f_area": "Area", "f_single": "Told by one person only", "f_search": "Search",
+    "col_id": "Work ID", "col_kind": "Kind", "col_big": "Area", "col_mid": "Sub-area", "col_name": "Item",
+    "col_people": "Told by", "col_single": "One person", "col_per_month": "Runs/month", "col_count": "Items/run",
+    "col_minutes": "Min/item", "col_hours": "Hours/month", "col_readiness": "Outsourcing", "eng_col_status": "Status",
+    "col_confirmed": "Grouping confirmed", "col_diff": "Differences",
+    "save_inventory": "Save edits", "inventory_saved": "Inventory edits saved (work IDs unchanged).",
+    "merge_header": "Merge / split", "merge_pick": "Items that are the same work", "merge_do": "Merge",
+    "merged": "Merged {n} items into one.", "split_pick": "Item to split", "split_member": "Statement to take out",
+    "split_do": "Split", "split_done": "Split off.", "candidates": "Possibly the same work (to check)",
+    "no_differences": "No differences between people found.", "followup": "Ask in the next hearing",
+    "holders_intro": "Who described which work. Work told by one person only may rest on that person.",
+    "holder_items": "Items described", "holder_sole": "Only they described",
+    "include_drafts": "Include drafts (marked as drafts)", "build_package": "Build the hand-over package",
+    "download_zip": "Download ZIP", "package_built": "{items} work items, {files} files.",
+    "eng_no_approved": "No approved work items. Approve on the review page, or include drafts.",
+    "flow_scope": "Scope", "flow_scope_engagement": "Engagement: {name}", "flow_swimlane_legend": "Lanes = roles, ◇ = judgment (one branch per rule), orange = exception handling. Dashed = not approved.",
+    "flow_download_bpmn": "Download BPMN", "flow_download_svg": "Download SVG",
+}  # fmt: skip
