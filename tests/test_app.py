@@ -271,7 +271,7 @@ def test_flow_page_draws_the_procedure_and_opens_elements(app_env: Any) -> None:
     ws = app_env()
     processed_workspace(ws)
     at = open_page("flow")
-    html = at.get("html")[0].proto.body  # the swimlane drawing, same layout as the BPMN export
+    html = at.get("iframe")[0].proto.srcdoc  # the swimlanes, same layout as the BPMN export
     assert "shikumi-swimlane" in html and "<svg" in html
     assert "<polygon" in html and "部長" in html  # the judgment's diamond with its branch label
     assert "出金伝票" in html  # the exception's handling, under the step it interrupts

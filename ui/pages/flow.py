@@ -68,7 +68,12 @@ h = assemble(engagement, scoped, shown, decisions, transcripts, True, inventory)
 layout = handover_layout(h)
 svg = to_svg(layout, approved_map(h))
 st.caption(t("flow_swimlane_legend"))
-st.html(f'<div data-testid="shikumi-swimlane" style="overflow-x:auto">{svg}</div>')
+# an iframe keeps the SVG intact (st.html sanitises SVG away) and scrolls a long flow sideways;
+# every label in it is escaped text of our own elements
+st.iframe(
+    f'<div data-testid="shikumi-swimlane" style="overflow-x:auto">{svg}</div>',
+    height=int(layout.height) + 40,
+)
 d1, d2, _ = st.columns([1, 1, 3])
 d1.download_button(t("flow_download_bpmn"), to_bpmn(layout), file_name="flow.bpmn",
                    mime="application/xml", key="flow_bpmn")  # fmt: skip
