@@ -101,10 +101,12 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def _import(ws: Any, args: argparse.Namespace) -> Interview:
     roles = [r.strip() for r in (args.roles or "").split(",") if r.strip()]
+    if getattr(args, "engagement", ""):
+        ws.store.get_engagement(args.engagement)  # unknown: fail before importing anything
     interview: Interview = ws.import_audio(
         Path(args.audio), args.title or "", args.area or "", roles, args.language
     )
-    return interview
+    return cli_engagement.assign(ws, interview, args)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -351,6 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     meta.add_argument("--area", default="", help="business area, e.g. 経費精算")
     meta.add_argument("--roles", default="", help="interviewee roles, comma-separated")
     meta.add_argument("--language", choices=["ja", "en"], default=None)
+    meta.add_argument("--engagement", default="", help="engagement id (default: the default one)")
+    meta.add_argument("--interviewee", default="", help="who was heard (name)")
 
     p = argparse.ArgumentParser(prog="shikumi", description=__doc__, parents=[common])
     sub = p.add_subparsers(dest="command", required=True)

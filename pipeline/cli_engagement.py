@@ -46,9 +46,56 @@ def cmd_export_package(args: argparse.Namespace, ws: Any, emit: Any) -> int:
     return 0
 
 
+def assign(ws: Any, interview: Any, args: argparse.Namespace) -> Any:
+    """`import` / `process` with --engagement / --interviewee: the hearing joins that engagement."""
+    engagement = getattr(args, "engagement", "") or ""
+    interviewee = getattr(args, "interviewee", "") or ""
+    if not engagement and not interviewee:
+        return interview
+    if engagement:
+        ws.store.get_engagement(engagement)  # unknown id: the error says how to list them
+        interview.engagement_id = engagement
+    if interviewee:
+        interview.interviewee = interviewee
+    return ws.store.save_interview(interview)
+
+
+def _areas(spec: str) -> list[Any]:
+    """「購買・支払>購買申請・発注, 購買・支払>検収」 -> a 大分類 / 中分類 tree."""
+    from .models import BusinessArea
+
+    tree: dict[str, list[str]] = {}
+    for path in (p.strip() for p in spec.split(",") if p.strip()):
+        big, _, mid = (x.strip() for x in path.partition(">"))
+        tree.setdefault(big, [])
+        if mid and mid not in tree[big]:
+            tree[big].append(mid)
+    return [
+        BusinessArea(name=b, children=[BusinessArea(name=m) for m in ms]) for b, ms in tree.items()
+    ]
+
+
 def cmd_engagement(args: argparse.Namespace, ws: Any, emit: Any) -> int:
     from .errors import ShikumiError
 
+    if args.action == "create":
+        from .models import Engagement
+
+        if not args.name:
+            raise ShikumiError(
+                "`engagement create` needs --name.", "e.g. --name 経理BPO --client 架空商事"
+            )
+        eng = Engagement(
+            name=args.name,
+            client=args.client,
+            areas=_areas(args.areas),
+            glossary=[g.strip() for g in args.glossary.split(",") if g.strip()],
+        )
+        if args.id:
+            eng.id = args.id
+        ws.store.save_engagement(eng)
+        emit(args, eng.model_dump(mode="json"), f"{eng.id}  {eng.name}")
+        return 0
     if args.action == "list":
         rows = []
         for e in ws.store.list_engagements():
@@ -107,9 +154,13 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     s = sub.add_parser(
         "engagement", parents=[common], help="engagements: list, sample, inventory, differences"
     )
-    s.add_argument("action", choices=["list", "sample", "inventory", "differences"])
+    s.add_argument("action", choices=["list", "create", "sample", "inventory", "differences"])
     s.add_argument("id", nargs="?", default="")
     s.add_argument("--drafts", action="store_true", help="sample: load the elements as drafts")
+    s.add_argument("--name", default="", help="create: the engagement's name")
+    s.add_argument("--client", default="", help="create: the client company")
+    s.add_argument("--areas", default="", help="create: 大分類>中分類, comma-separated")
+    s.add_argument("--glossary", default="", help="create: client terms, comma-separated")
     s.set_defaults(func=_engagement)
 
 

@@ -245,3 +245,25 @@ def test_cli_exports_approved_items_and_drafts_only_on_request(
     assert json.loads(capsys.readouterr().out)["drafts"] == 0
     assert cli.main(["engagement", "differences", "eng_minato", "--workspace", ws]) == 0
     assert "approval_route_varies" in capsys.readouterr().out
+
+
+def test_cli_creates_an_engagement_and_hearings_join_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = str(tmp_path / "ws")
+    create = ["engagement", "create", "eng_x", "--name", "経理BPO", "--client", "架空商事",
+              "--areas", "経理>経費精算,経理>支払", "--workspace", ws, "--json"]  # fmt: skip
+    assert cli.main(create) == 0
+    made = json.loads(capsys.readouterr().out)
+    assert made["areas"][0]["name"] == "経理" and len(made["areas"][0]["children"]) == 2
+    audio = str(ROOT / "data" / "samples" / "ja_smoke" / "audio.ogg")
+    assert cli.main(["import", audio, "--engagement", "nope", "--workspace", ws]) == 2
+    assert "engagement" in capsys.readouterr().err.lower()
+    assert cli.main(["interviews", "--workspace", ws, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []  # nothing half-imported
+    args = ["import", audio, "--engagement", "eng_x", "--interviewee", "山本", "--workspace", ws]
+    assert cli.main([*args, "--json"]) == 0
+    iv = json.loads(capsys.readouterr().out)
+    assert iv["engagement_id"] == "eng_x" and iv["interviewee"] == "山本"
+    assert cli.main(["engagement", "list", "--workspace", ws]) == 0
+    assert "eng_x\t経理BPO\t1 hearing(s)" in capsys.readouterr().out
