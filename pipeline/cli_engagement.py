@@ -60,7 +60,7 @@ def assign(ws: Any, interview: Any, args: argparse.Namespace) -> Any:
     return ws.store.save_interview(interview)
 
 
-def _areas(spec: str) -> list[Any]:
+def areas_tree(spec: str) -> list[Any]:
     """「購買・支払>購買申請・発注, 購買・支払>検収」 -> a 大分類 / 中分類 tree."""
     from .models import BusinessArea
 
@@ -88,7 +88,7 @@ def cmd_engagement(args: argparse.Namespace, ws: Any, emit: Any) -> int:
         eng = Engagement(
             name=args.name,
             client=args.client,
-            areas=_areas(args.areas),
+            areas=areas_tree(args.areas),
             glossary=[g.strip() for g in args.glossary.split(",") if g.strip()],
         )
         if args.id:

@@ -49,3 +49,40 @@ def test_engagement_page_loads_the_sample_and_shows_inventory_and_differences(
     assert len(get_decisions(ws.store, eng_id).merge) == 1
     at.run()
     assert len(at.multiselect(key="inv_merge").options) == before - 1
+
+
+def test_an_engagement_is_created_in_the_app_and_a_hearing_joins_it(
+    app_env: Any,  # noqa: F811
+) -> None:
+    from tests.app_support import processed_workspace
+
+    ws = app_env()
+    iid = processed_workspace(ws)
+    at = open_page("engagement")
+    at.text_input[0].set_value("経理BPO")
+    at.text_input[1].set_value("架空商事")
+    at.text_area[0].set_value("経理>経費精算\n経理>支払")
+    at.multiselect[0].set_value([iid])
+    button(at, "案件を保存").click().run()
+    assert not at.exception, at.exception
+    engs = [e for e in ws.store.list_engagements() if e.name == "経理BPO"]
+    assert engs and [a.name for a in engs[0].areas[0].children] == ["経費精算", "支払"]
+    assert ws.store.get_interview(iid).engagement_id == engs[0].id
+    at.run()
+    assert not at.exception
+    assert "ヒアリング 1 件" in texts(at)
+
+
+def test_flow_page_draws_the_engagement_as_swimlanes(app_env: Any) -> None:  # noqa: F811
+    from pipeline.sample_engagement import load_into
+
+    ws = app_env()
+    load_into(ws.store)
+    at = open_page("flow")
+    html = at.get("iframe")[0].proto.srcdoc  # the same layout as the BPMN export
+    # one lane per role, short labels, the judgment with its branches
+    for lane in ("購買担当", "経理担当"):
+        assert f">{lane}<" in html
+    assert "発注の承認者" in html and "<polygon" in html
+    assert "。" not in html  # labels, not whole sentences
+    assert at.selectbox(key="flow_interview").value.startswith("eng:")

@@ -27,6 +27,10 @@ JA: dict[str, str] = {
     "eng_no_approved": "承認済みの業務がありません。レビュー画面で承認するか、下書きを含めてください。",
     "flow_scope": "表示する範囲", "flow_scope_engagement": "案件: {name}", "flow_swimlane_legend": "レーン＝担当、◇＝判断（条件ごとの分岐）、オレンジ＝例外時の対応。点線枠は未承認。",
     "flow_download_bpmn": "BPMN をダウンロード", "flow_download_svg": "SVG をダウンロード",
+    "eng_edit": "案件を作成・編集", "eng_new": "（新しい案件）", "eng_name": "案件名", "eng_client": "顧客",
+    "eng_members": "メンバー（カンマ区切り）", "eng_glossary": "用語（カンマ区切り）",
+    "eng_areas": "業務分類（1行に「大分類>中分類」）", "eng_hearings": "この案件のヒアリング",
+    "eng_save": "案件を保存", "eng_saved": "案件「{name}」を保存しました。", "eng_name_missing": "案件名を入力してください。",
 }  # fmt: skip
 
 EN: dict[str, str] = {
@@ -53,4 +57,8 @@ EN: dict[str, str] = {
     "eng_no_approved": "No approved work items. Approve on the review page, or include drafts.",
     "flow_scope": "Scope", "flow_scope_engagement": "Engagement: {name}", "flow_swimlane_legend": "Lanes = roles, ◇ = judgment (one branch per rule), orange = exception handling. Dashed = not approved.",
     "flow_download_bpmn": "Download BPMN", "flow_download_svg": "Download SVG",
+    "eng_edit": "Create / edit an engagement", "eng_new": "(new engagement)", "eng_name": "Name", "eng_client": "Client",
+    "eng_members": "Members (comma-separated)", "eng_glossary": "Glossary (comma-separated)",
+    "eng_areas": "Business areas (one 'area>sub-area' per line)", "eng_hearings": "Hearings in this engagement",
+    "eng_save": "Save engagement", "eng_saved": "Engagement \"{name}\" saved.", "eng_name_missing": "Enter a name.",
 }  # fmt: skip

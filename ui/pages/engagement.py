@@ -16,7 +16,53 @@ from ui.i18n import t
 ws = state.workspace()
 st.title(t("eng_title"))
 
+
+def _edit_form() -> None:
+    """Create an engagement or edit one: names, tree, glossary, members, and its hearings."""
+    from pipeline.cli_engagement import areas_tree
+    from pipeline.models import DEFAULT_ENGAGEMENT, Engagement
+
+    every = {e.id: e for e in ws.store.list_engagements() if e.id != DEFAULT_ENGAGEMENT}
+    with st.expander(t("eng_edit")):
+        keys = ["", *every]
+        key = st.selectbox(t("eng_pick"), keys, key="eng_edit_id",
+                           format_func=lambda k: every[k].name if k else t("eng_new"))  # fmt: skip
+        cur = every.get(key) or Engagement(name="")
+        with st.form("eng_form"):
+            name = st.text_input(t("eng_name"), cur.name)
+            client = st.text_input(t("eng_client"), cur.client)
+            members = st.text_input(t("eng_members"), ", ".join(cur.members))
+            glossary = st.text_input(t("eng_glossary"), ", ".join(cur.glossary))
+            tree = "\n".join(f"{a.name}>{c.name}" for a in cur.areas for c in a.children)
+            areas = st.text_area(t("eng_areas"), tree)
+            all_ivs = {i.id: i for i in ws.store.list_interviews()}
+            mine = [i for i, iv in all_ivs.items() if key and iv.engagement_id == key]
+            hearings = st.multiselect(t("eng_hearings"), list(all_ivs), default=mine,
+                                      format_func=lambda i: all_ivs[i].title)  # fmt: skip
+            if st.form_submit_button(t("eng_save")):
+                if not name.strip():
+                    st.error(t("eng_name_missing"))
+                    return
+                cur.name, cur.client = name.strip(), client.strip()
+                cur.members = [m.strip() for m in members.split(",") if m.strip()]
+                cur.glossary = [g.strip() for g in glossary.split(",") if g.strip()]
+                cur.areas = areas_tree(",".join(areas.splitlines()))
+                ws.store.save_engagement(cur)
+                for iid, iv in all_ivs.items():
+                    if iid in hearings and iv.engagement_id != cur.id:
+                        iv.engagement_id = cur.id
+                        ws.store.save_interview(iv)
+                    elif iid not in hearings and iv.engagement_id == cur.id:
+                        iv.engagement_id = DEFAULT_ENGAGEMENT
+                        ws.store.save_interview(iv)
+                st.success(t("eng_saved", name=cur.name))
+                if hearings:
+                    st.session_state["eng_id"] = cur.id
+                st.rerun()
+
+
 engagements = [e for e in ws.store.list_engagements() if ws.store.list_engagement_interviews(e.id)]
+_edit_form()
 if not engagements:
     st.info(t("eng_none"))
     if st.button(t("eng_load_sample"), key="eng_sample", type="primary"):
