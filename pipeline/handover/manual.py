@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass, field
 
 from ..differences import facts
-from ..inventory import InventoryItem
+from ..inventory import InventoryItem, shorten
 from ..models import Exception_, Judgment, Task
 from .assemble import Handover, role_of
 from .sheets import _sources
@@ -63,7 +63,9 @@ def procedures(h: Handover) -> list[Procedure]:
             exc = next((e for e in els if isinstance(e, Exception_)), None)
             if task is not None:
                 who = role_of(task.actor)
-                steps.append(f"{item.name}" + (f"（{who}）" if who else "") + f" [{item.id}]")
+                # a procedure step may be a full sentence (the flow box has the short label)
+                text = shorten(task.action or task.summary, 60)
+                steps.append(text + (f"（{who}）" if who else "") + f" [{item.id}]")
                 trigger = trigger or "、".join(task.inputs) or item.name
                 systems += [s for s in task.systems if s not in systems]
                 forms += [x for x in [*task.inputs, *task.outputs] if x not in forms]
