@@ -87,6 +87,8 @@ def test_inventory_xlsx_reads_back_with_formulas_and_values(files: dict[str, byt
     assert approval[col["区分"]] == "判断"
     assert "10万円" in approval[col["人による差異"]] and "30万円" in approval[col["人による差異"]]
     assert "木村" in approval[col["出典"]] and "中川" in approval[col["出典"]]
+    alone = next(r for r in rows if r[col["小分類"]] == "相見積もりを取るか")
+    assert "一人だけが説明（木村）" in alone[col["診断所見"]] and alone[col["属人化"]] == "あり"
     widths = [ws.column_dimensions[c].width for c in ("A", "E", "AC")]
     assert all(8 <= w <= 60 for w in widths)
     assert "知識保有者" in wb.sheetnames

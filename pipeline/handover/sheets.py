@@ -164,7 +164,10 @@ def inventory_rows(h: Handover) -> list[list[Any]]:
                 "あり" if a and a.person_dependent else "なし",
                 "あり" if a and a.manual else "なし",
                 f"{a.readiness}：" + "／".join(a.reasons) if a else "",
-                "\n".join(f"{f.finding.value}: {f.summary}" for f in findings),
+                "\n".join(
+                    [f"{f.finding.value}: {f.summary}" for f in findings]
+                    + ([f"一人だけが説明（{people[0]}）"] if item.single_source and people else [])
+                ),
                 _sources(item),
                 h.status_label(item),
                 "\n".join(
