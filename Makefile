@@ -37,8 +37,12 @@ test: setup
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) node_modules/.package-lock.json
 	$(BIN)/pytest -m "not slow and not browser"
+
+## npm packages for the BPMN/DMN checks (bpmn-moddle, dmn-moddle, bpmn-js), from package-lock.json
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 
 eval: setup
 	$(BIN)/python -m eval --full

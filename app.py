@@ -33,6 +33,8 @@ pages = [  # (name, page): a role reaches the pages named in pipeline.auth.PAGES
                            url_path="transcript")),
     ("review", st.Page("ui/pages/review.py", title=t("nav_review"), icon="✅", url_path="review")),
     ("flow", st.Page("ui/pages/flow.py", title=t("nav_flow"), icon="🗺️", url_path="flow")),
+    ("engagement", st.Page("ui/pages/engagement.py", title=t("nav_engagement"), icon="🗂️",
+                            url_path="engagement")),
     ("assistant", st.Page("ui/pages/assistant.py", title=t("nav_assistant"), icon="💬",
                           url_path="assistant")),
     ("settings", st.Page("ui/pages/settings.py", title=t("nav_settings"), icon="⚙️",

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import cli_engagement
 from .errors import ShikumiError
 from .models import ELEMENT_KINDS, Answer, AnyElement, Interview, ReviewStatus
 from .settings import Settings, load_settings
@@ -105,10 +106,12 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def _import(ws: Any, args: argparse.Namespace) -> Interview:
     roles = [r.strip() for r in (args.roles or "").split(",") if r.strip()]
+    if getattr(args, "engagement", ""):
+        ws.store.get_engagement(args.engagement)  # unknown: fail before importing anything
     interview: Interview = ws.import_audio(
         Path(args.audio), args.title or "", args.area or "", roles, args.language
     )
-    return interview
+    return cli_engagement.assign(ws, interview, args)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -142,6 +145,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .errors import NotFoundError
     from .export import export
 
+    if args.interview == "package":
+        return cli_engagement.export_package(args)
     ws = _workspace(args)
     transcript = ws.store.get_transcript(args.interview)
     if transcript is None:
@@ -343,6 +348,7 @@ def cmd_users(args: argparse.Namespace) -> int:
 def cmd_samples(args: argparse.Namespace) -> int:
     """Register the sample hearings (once) and queue them for processing."""
     from .jobs import enqueue, ensure_worker
+    from .sample_engagement import attach_sample
     from .samples import list_samples
 
     ws = _workspace(args)
@@ -359,6 +365,7 @@ def cmd_samples(args: argparse.Namespace) -> int:
             sample.language,
             sample.interview_date,
         )
+        iv = attach_sample(ws.store, iv, sample.script)
         enqueue(ws.store, iv.id)
         added.append(iv)
     if added and not args.no_worker and ws.settings.local_worker:
@@ -389,6 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
     meta.add_argument("--area", default="", help="business area, e.g. 経費精算")
     meta.add_argument("--roles", default="", help="interviewee roles, comma-separated")
     meta.add_argument("--language", choices=["ja", "en"], default=None)
+    meta.add_argument("--engagement", default="", help="engagement id (default: the default one)")
+    meta.add_argument("--interviewee", default="", help="who was heard (name)")
 
     p = argparse.ArgumentParser(prog="shikumi", description=__doc__, parents=[common])
     sub = p.add_subparsers(dest="command", required=True)
@@ -405,11 +414,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("target", help="audio file, or the id of an imported interview")
     s.set_defaults(func=cmd_transcribe)
 
-    s = sub.add_parser("export", parents=[common], help="export a transcript (txt/srt/vtt/json)")
-    s.add_argument("interview")
+    s = sub.add_parser(
+        "export",
+        parents=[common],
+        help="export a transcript (txt/srt/vtt/json), or `export package --engagement ID`",
+    )
+    s.add_argument("interview", help="interview id, or `package` for the hand-over package")
     s.add_argument("--format", choices=["txt", "srt", "vtt", "json"], default="txt")
-    s.add_argument("-o", "--output", help="file to write (default: standard output)")
+    s.add_argument("-o", "--output", "--out", help="file to write (default: standard output)")
+    s.add_argument("--engagement", default="", help="package: the engagement id")
+    s.add_argument("--include-drafts", action="store_true", help="package: drafts too (marked)")
     s.set_defaults(func=cmd_export)
+    cli_engagement.add_parsers(sub, common)
 
     s = sub.add_parser("extract", parents=[common], help="extract elements from a transcript")
     s.add_argument("interview")

@@ -22,3 +22,16 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+# The hand-over checks parse the BPMN/DMN exports with bpmn-moddle / dmn-moddle and render
+# the BPMN with bpmn-js (pinned in package-lock.json; Node 18+ and npm from the system).
+if ! command -v npm >/dev/null 2>&1; then
+  echo "Installing Node.js and npm (for the BPMN/DMN checks)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+fi
+cd "$(dirname "$0")/.."
+if ! cmp -s package-lock.json node_modules/.shikumi-lock 2>/dev/null; then
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.shikumi-lock
+fi

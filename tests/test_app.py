@@ -271,9 +271,10 @@ def test_flow_page_draws_the_procedure_and_opens_elements(app_env: Any) -> None:
     ws = app_env()
     processed_workspace(ws)
     at = open_page("flow")
-    dot = at.get("graphviz_chart")[0].proto.spec
-    assert "shape=diamond" in dot and '"T0001" -> "T0002"' in dot
-    assert "review?element=J0001" in dot  # clicking a node opens it
+    html = at.get("iframe")[0].proto.srcdoc  # the swimlanes, same layout as the BPMN export
+    assert "shikumi-swimlane" in html and "<svg" in html
+    assert "<polygon" in html and "部長" in html  # the judgment's diamond with its branch label
+    assert "出金伝票" in html  # the exception's handling, under the step it interrupts
     at.selectbox(key="flow_pick").set_value("X0001")
     button(at, "レビュー画面で開く").click().run()
     assert not at.exception

@@ -142,7 +142,8 @@ def test_upload_review_ask_in_a_real_browser(app_url: tuple[str, Path]) -> None:
 
         # 5. flow
         page.goto(f"{url}/flow")
-        expect(page.locator("[data-testid=stGraphVizChart] svg").first).to_be_visible()
+        swimlanes = page.frame_locator("iframe").first.locator("[data-testid=shikumi-swimlane] svg")
+        expect(swimlanes.first).to_be_visible()
         shot("5_flow")
 
         # 6. assistant: ask, see the answer with its sources

@@ -281,6 +281,11 @@ for _kind in FindingKind:
     JA["find_" + _kind.value] = FINDING_LABELS_JA[_kind]
     EN["find_" + _kind.value] = _kind.value.replace("_", " ")
 
+from . import i18n_handover  # noqa: E402  (the engagement and flow pages' strings)
+
+JA.update(i18n_handover.JA)
+EN.update(i18n_handover.EN)
+
 STRINGS = {"ja": JA, "en": EN}
 
 
