@@ -1,28 +1,16 @@
 """The reviewer's inventory decisions (merge, split, move, rename, confirm, workload edits),
 one JSON row per engagement, in the same database as everything else (``store.Base``).
 
-Kept apart from ``store.py`` so the store can change without touching the inventory; the table
-is created on first use.
+The table is created by migration 0004 (and on first use, for a database opened without
+migrations).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy import JSON, DateTime, String
-from sqlalchemy.orm import Mapped, mapped_column
-
 from .inventory import Decisions
 from .models import utcnow
-from .store import Base, Store
-
-
-class InventoryDecisionsRow(Base):
-    __tablename__ = "inventory_decisions"
-    engagement_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+from .store import Store
+from .store.schema import InventoryDecisionsRow
 
 
 def _ensure(store: Store) -> None:

@@ -21,9 +21,11 @@ from .auth import User, knowledge_filters
 from .errors import AudioError, ShikumiError
 from .extract import ExtractionRun, extract, finalize
 from .index import KnowledgeIndex
+from .inventory import Decisions
 from .models import (
     AnyElement,
     ChunkStatus,
+    Engagement,
     Interview,
     InterviewStatus,
     Job,
@@ -265,6 +267,14 @@ class Workspace:
 
     def get_interview(self, interview_id: str) -> Interview:
         return self.store.get_interview(interview_id)
+
+    def inventory_decisions(self, engagement_id: str) -> Decisions:
+        from .inventory_store import get_decisions
+
+        return get_decisions(self.store, engagement_id)
+
+    def list_engagements(self) -> list[Engagement]:
+        return self.store.list_engagements()
 
     def get_transcript(self, interview_id: str) -> Transcript | None:
         return self.store.get_transcript(interview_id)

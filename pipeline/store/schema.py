@@ -104,6 +104,15 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class InventoryDecisionsRow(Base):
+    """The reviewer's inventory decisions, one JSON row per engagement (inventory_store)."""
+
+    __tablename__ = "inventory_decisions"
+    engagement_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class CacheRow(Base):
     __tablename__ = "llm_cache"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -9,7 +9,6 @@ from pipeline.handover.assemble import assemble
 from pipeline.handover.bpmn import to_bpmn
 from pipeline.handover.diagram import approved_map, handover_layout, to_svg
 from pipeline.inventory import consolidate
-from pipeline.inventory_store import get_decisions
 from pipeline.models import DEFAULT_ENGAGEMENT, Engagement, ReviewStatus
 from ui import state
 from ui.i18n import t
@@ -26,7 +25,7 @@ if not elements:
 with_elements = [i for i in interviews if any(e.interview_id == i for e in elements)]
 engagements = {
     e.id: e
-    for e in ws.store.list_engagements()
+    for e in ws.list_engagements()
     if e.id != DEFAULT_ENGAGEMENT
     and any(interviews[i].engagement_id == e.id for i in with_elements)
 }
@@ -44,7 +43,7 @@ only_approved = c2.toggle(t("only_approved"), key="flow_approved")
 if scope.startswith("eng:"):
     engagement = engagements[scope[4:]]
     chosen = {i for i in with_elements if interviews[i].engagement_id == engagement.id}
-    decisions = get_decisions(ws.store, engagement.id)
+    decisions = ws.inventory_decisions(engagement.id)
 else:
     iv = interviews[scope]
     engagement = Engagement(id=iv.engagement_id, name=iv.title, client=iv.title)
@@ -62,7 +61,7 @@ if not any(e.kind in ("task", "judgment") for e in shown):
     st.stop()
 
 scoped = {i: interviews[i] for i in chosen}
-transcripts = {i: tr for i in chosen if (tr := ws.store.get_transcript(i)) is not None}
+transcripts = {i: tr for i in chosen if (tr := ws.get_transcript(i)) is not None}
 inventory = consolidate(shown, scoped, engagement, decisions, transcripts)
 h = assemble(engagement, scoped, shown, decisions, transcripts, True, inventory)
 layout = handover_layout(h)
