@@ -10,6 +10,7 @@ No test reaches the network: a fixture forbids real OpenAI endpoints.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -153,4 +154,18 @@ def transcript_of(lines: list[str], interview_id: str = "int_test", lang: str = 
     ]
     return Transcript(
         interview_id=interview_id, language=Language(lang), segments=segs, duration=len(lines) * 5.0
+    )
+
+
+def echo_fields(title: str, quote: str) -> str:
+    """A fields answer (``pipeline.fields``) from a model that copies the quote into the
+    summary field and says nothing else; ``title`` is the schema's title."""
+    q = quote.strip().rstrip("。.")
+    if title == "TaskFields":
+        step = {"action": q, "actor": "", "inputs": [], "outputs": [], "systems": []}
+        return json.dumps({"steps": [step | {"frequency": "", "volume": "", "deadline": ""}]})
+    if title == "JudgmentFields":
+        return json.dumps({"decision": q, "rules": [], "decider": "", "criterion": "unstated"})
+    return json.dumps(
+        {"trigger": q, "handling": "", "owner": "", "frequency": "", "routine": False}
     )

@@ -1,0 +1,354 @@
+"""The model fills each element's fields; every value is checked against the text it came from.
+
+One schema-constrained call per element (prompts ``extract_task``, ``extract_judgment``,
+``extract_exception``: few-shot, Japanese and English), given the element's quote and the
+sentences either side of it ("Before" / "After", same speaker). The answer is validated, sent
+back on error (``calls.ask_validated``) and cached by (model, prompt version, content).
+
+Support check: a value is kept only when it is found in the quote or its neighbours (exactly
+after normalisation, or most of its characters / words are there, see ``supported``). An
+unsupported value is dropped, never shown as fact. The summary is the action / decision /
+trigger, in the hearing's language.
+
+One element per step: a task whose quote tells several steps becomes one task per step, each
+grounded to its own part of the quote (the step's action located in the quote).
+
+When the call fails, ``fill`` returns None and the caller falls back to the cue-derived fields
+(``structure.cue_element``, marked ``filled_by="cues"``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from rapidfuzz import fuzz
+
+from .adapters.llm import ChatModel
+from .align import ground, normalise
+from .calls import Cache, ChunkFailure, ask_cached, cache_key, strict_schema
+from .errors import LLMError
+from .models import (
+    AnyElement,
+    ChunkRecord,
+    CriterionStatus,
+    Exception_,
+    Judgment,
+    RuleRow,
+    Task,
+    Transcript,
+)
+from .prompts import load_prompt
+from .sentences import Unit
+from .structure import Group, systems_in
+
+LOCATE_MIN = 60.0  # rapidfuzz partial-ratio alignment needed to place a step inside the quote
+SUPPORT_MIN = 0.6  # share of a value's character pairs (ja) / words (en) found in the text
+
+
+class TaskStep(BaseModel):
+    action: str
+    actor: str = ""
+    inputs: list[str] = Field(default_factory=list, max_length=4)
+    outputs: list[str] = Field(default_factory=list, max_length=4)
+    systems: list[str] = Field(default_factory=list, max_length=4)
+    frequency: str = ""
+    volume: str = ""
+    deadline: str = ""
+
+
+class TaskFields(BaseModel):
+    steps: list[TaskStep] = Field(min_length=1, max_length=4)
+
+
+class RuleFields(BaseModel):
+    condition: str
+    outcome: str
+
+
+class JudgmentFields(BaseModel):
+    decision: str
+    rules: list[RuleFields] = Field(default_factory=list, max_length=4)
+    decider: str = ""
+    criterion: Literal["stated", "unstated", "absent"]
+
+
+class ExceptionFields(BaseModel):
+    trigger: str
+    handling: str = ""
+    owner: str = ""
+    frequency: str = ""
+    routine: bool = False
+
+
+SCHEMAS: dict[str, tuple[str, type[BaseModel]]] = {
+    "task": ("extract_task", TaskFields),
+    "judgment": ("extract_judgment", JudgmentFields),
+    "exception": ("extract_exception", ExceptionFields),
+}
+MAX_TOKENS = {"task": 400, "judgment": 300, "exception": 200}
+
+
+# --------------------------------------------------------------------------- support
+
+
+def _pairs(s: str) -> list[str]:
+    return [s[i : i + 2] for i in range(len(s) - 1)] or [s]
+
+
+def _words(s: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z0-9]+", s.lower()) if len(w) >= 3]
+
+
+def supported(value: str, text: str) -> bool:
+    """``value`` is said in ``text``: it is a substring after normalisation, or at least
+    SUPPORT_MIN of its words (Latin script; a shared 4-letter stem counts) or of its character
+    pairs (Japanese) occur in it."""
+    v, t = normalise(value), normalise(text)
+    if not v:
+        return False
+    if v in t:
+        return True
+    words = _words(value)
+    if words and re.fullmatch(r"[\x00-\x7f]+", value):
+        stems = {w[:4] for w in _words(text)}
+        return sum(w[:4] in stems for w in words) / len(words) >= SUPPORT_MIN
+    pairs = _pairs(v)
+    return sum(p in t for p in pairs) / len(pairs) >= SUPPORT_MIN
+
+
+def _keep(value: str, text: str, dropped: list[str]) -> str:
+    value = value.strip()
+    if value and not supported(value, text):
+        dropped.append(value)
+        return ""
+    return value
+
+
+def _keep_all(values: list[str], text: str, dropped: list[str]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        kept = _keep(v, text, dropped)
+        if kept and kept not in out:
+            out.append(kept)
+    return out
+
+
+# --------------------------------------------------------------------------- the call
+
+
+@dataclass
+class Context:
+    """The quote of a group and the sentences either side of it (same speaker)."""
+
+    quote: str
+    before: str
+    after: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.before}\n{self.quote}\n{self.after}"
+
+    def render(self) -> str:
+        ctx = f"Before: {self.before}\n" if self.before else ""
+        return ctx + (f"After: {self.after}\n" if self.after else "")
+
+
+def context_of(group: Group, units: list[Unit], transcript: Transcript) -> Context:
+    first, last = group.units[0], group.units[-1]
+    speaker = first.segment.speaker
+    before = next(
+        (
+            u.text
+            for u in reversed(units[: first.index])
+            if u.segment.speaker == speaker and first.index - u.index <= 1 and u.classifiable
+        ),
+        "",
+    )
+    after = next(
+        (
+            u.text
+            for u in units[last.index + 1 : last.index + 2]
+            if u.segment.speaker == speaker and u.classifiable
+        ),
+        "",
+    )
+    return Context(transcript.text[group.start : group.end], before[-160:], after[:160])
+
+
+def ask_fields(
+    llm: ChatModel, cache: Cache | None, record: ChunkRecord, label: str, ctx: Context
+) -> BaseModel:
+    name, model = SCHEMAS[label]
+    prompt = load_prompt(name)
+    # the context after the quote stays in the user turn so the few-shot prefix is reused
+    messages = prompt.render(context=ctx.render(), quote=ctx.quote)
+    key = cache_key(llm.name, prompt.id, ctx.render() + ctx.quote)
+    return ask_cached(
+        llm,
+        messages,
+        model,
+        strict_schema(model),
+        record,
+        cache,
+        key,
+        MAX_TOKENS[label],
+        "Answer again with one JSON object that follows the schema.",
+    )
+
+
+# --------------------------------------------------------------------------- elements
+
+
+def _locate_steps(steps: list[TaskStep], quote: str) -> list[int] | None:
+    """Where each step starts in the quote, in order; None when they cannot all be placed."""
+    starts: list[int] = []
+    low = quote.lower()
+    for step in steps:
+        al = fuzz.partial_ratio_alignment(step.action.lower(), low)
+        if al is None or al.score < LOCATE_MIN:
+            return None
+        start = al.dest_start
+        while start < len(quote) and (quote[start] in "、,，。.；; 　" or quote[start].isspace()):
+            start += 1  # a separator ends the step before
+        starts.append(start)
+    if any(b - a < 4 for a, b in itertools.pairwise(starts)):
+        return None  # not in the quote's order, or two steps at one place
+    return starts
+
+
+def _frequency(freq: str, deadline: str, ja: bool) -> str:
+    if freq and deadline:
+        return f"{freq}（{deadline}）" if ja else f"{freq} ({deadline})"
+    return freq or deadline
+
+
+def build(
+    label: str,
+    answer: BaseModel,
+    group: Group,
+    ctx: Context,
+    transcript: Transcript,
+    chunk: int,
+    default_actor: str,
+    system_names: list[str],
+) -> list[AnyElement]:
+    """The elements of one group from the model's checked answer."""
+    ja = transcript.language.value != "en"
+    iid = transcript.interview_id
+    dropped: list[str] = []
+    text = ctx.text
+    common: dict[str, Any] = {
+        "interview_id": iid,
+        "source_chunk": chunk,
+        "confidence": group.confidence,
+        "filled_by": "model",
+    }
+    if isinstance(answer, TaskFields):
+        steps = answer.steps
+        starts = _locate_steps(steps, ctx.quote) if len(steps) > 1 else [0]
+        if starts is None:  # one task for the whole quote, with the fields of every step
+            first = steps[0]
+            merged = first.model_copy(
+                update={
+                    "inputs": [x for s in steps for x in s.inputs],
+                    "outputs": [x for s in steps for x in s.outputs],
+                    "systems": [x for s in steps for x in s.systems],
+                }
+            )
+            steps, starts = [merged], [0]
+        starts[0] = 0
+        out: list[AnyElement] = []
+        for n, step in enumerate(steps):
+            a = starts[n]
+            b = starts[n + 1] if n + 1 < len(steps) else len(ctx.quote)
+            part = ctx.quote[a:b].strip()
+            begin = group.start + a + (len(ctx.quote[a:b]) - len(ctx.quote[a:b].lstrip()))
+            action = _keep(step.action, text, dropped) or part.rstrip("。.、, ")
+            systems = _keep_all(step.systems, text, dropped)
+            systems += [s for s in systems_in(part, system_names) if s not in systems]
+            out.append(
+                Task(
+                    summary=action,
+                    evidence=[ground(part, transcript, near=begin)],
+                    action=action,
+                    actor=_keep(step.actor, text, dropped) or default_actor,
+                    inputs=_keep_all(step.inputs, text, dropped),
+                    outputs=_keep_all(step.outputs, text, dropped),
+                    systems=systems,
+                    frequency=_frequency(
+                        _keep(step.frequency, text, dropped),
+                        _keep(step.deadline, text, dropped),
+                        ja,
+                    ),
+                    volume=_keep(step.volume, text, dropped),
+                    **common,
+                )
+            )
+        return out
+    evidence = [ground(ctx.quote, transcript, near=group.start)]
+    if isinstance(answer, JudgmentFields):
+        rules = []
+        for r in answer.rules:
+            cond = _keep(r.condition, text, dropped)
+            outcome = _keep(r.outcome, text, dropped)
+            if cond and outcome:
+                rules.append(RuleRow(condition=cond, outcome=outcome))
+        criterion = CriterionStatus(answer.criterion)
+        if criterion == CriterionStatus.STATED and not rules:
+            criterion = CriterionStatus.UNSTATED  # a rule that cannot be shown is not stated
+        decision = _keep(answer.decision, text, dropped) or _short(ctx.quote)
+        return [
+            Judgment(
+                summary=decision,
+                evidence=evidence,
+                decision=decision,
+                rules=rules,
+                decider=_keep(answer.decider, text, dropped),
+                criterion=criterion,
+                **common,
+            )
+        ]
+    assert isinstance(answer, ExceptionFields)
+    trigger = _keep(answer.trigger, text, dropped) or _short(ctx.quote)
+    frequency = _keep(answer.frequency, text, dropped)
+    return [
+        Exception_(
+            summary=trigger,
+            evidence=evidence,
+            trigger=trigger,
+            handling=_keep(answer.handling, text, dropped),
+            owner=_keep(answer.owner, text, dropped),
+            frequency=frequency,
+            # routine only when the text says how often (a value that passed the check)
+            is_routine=answer.routine and bool(frequency),
+            **common,
+        )
+    ]
+
+
+def _short(quote: str) -> str:
+    return quote.strip().rstrip("。.！!？?")
+
+
+def fill(
+    llm: ChatModel,
+    cache: Cache | None,
+    record: ChunkRecord,
+    group: Group,
+    units: list[Unit],
+    transcript: Transcript,
+    chunk: int,
+    default_actor: str,
+    system_names: list[str],
+) -> list[AnyElement] | None:
+    """The group's elements with model-filled fields, or None when the model's answer failed."""
+    ctx = context_of(group, units, transcript)
+    try:
+        answer = ask_fields(llm, cache, record, group.label, ctx)
+    except (ChunkFailure, LLMError):
+        return None
+    return build(group.label, answer, group, ctx, transcript, chunk, default_actor, system_names)
