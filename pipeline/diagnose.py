@@ -91,13 +91,21 @@ def _finding(
     last: Unit | None = None,
 ) -> Finding:
     """A finding quoting ``first`` (through ``last`` when one remark spans several sentences)."""
-    end = (last or first).end
-    quote = transcript.text[first.start : end]
+    return finding_at(kind, first.start, (last or first).end, transcript, chunk)
+
+
+def finding_at(
+    kind: FindingKind, start: int, end: int, transcript: Transcript, chunk: int
+) -> Finding:
+    """A finding quoting ``transcript.text[start:end]``, with its recommendation."""
+    ja = transcript.language.value != "en"
+    first_start = start
+    quote = transcript.text[start:end]
     return Finding(
         interview_id=transcript.interview_id,
         summary=f"{_label(kind, ja)}: {summarise(quote, transcript.language.value)}",
         finding=kind,
-        evidence=[ground(quote, transcript, near=first.start)],
+        evidence=[ground(quote, transcript, near=first_start)],
         recommendation=RECOMMENDATION[kind][0 if ja else 1],
         source_chunk=chunk,
     )

@@ -369,7 +369,12 @@ def extract(
                 el.filled_by = "cues"
             made = [el]
         elements += made
+    # the model's findings go after the lexicon's, so that where both saw the same remark the
+    # lexicon's (one sentence) is kept by merge_duplicates
+    noted = [e for e in elements if isinstance(e, Finding)]
+    elements = [e for e in elements if not isinstance(e, Finding)]
     elements += diagnose(units, done_units, elements, transcript, UNITS_PER_CHUNK)
+    elements += noted
     return ExtractionRun(merge_duplicates(elements), records, units, fields_record)
 
 

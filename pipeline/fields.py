@@ -30,12 +30,16 @@ from rapidfuzz import fuzz
 from .adapters.llm import ChatModel
 from .align import ground, normalise
 from .calls import Cache, ChunkFailure, ask_cached, cache_key, strict_schema
+from .diagnose import finding_at
 from .errors import LLMError
+from .lexicon import both
 from .models import (
     AnyElement,
     ChunkRecord,
     CriterionStatus,
     Exception_,
+    Finding,
+    FindingKind,
     Judgment,
     RuleRow,
     Task,
@@ -47,6 +51,29 @@ from .structure import Group, systems_in
 
 LOCATE_MIN = 60.0  # rapidfuzz partial-ratio alignment needed to place a step inside the quote
 SUPPORT_MIN = 0.6  # share of a value's character pairs (ja) / words (en) found in the text
+
+
+# what a consultant should note about an element, asked in the same call (the last key, so the
+# fields are written first); the value names are the prompt's, mapped to the finding kinds
+Remark = Literal[
+    "none",
+    "one_person",
+    "precedent",
+    "oral_only",
+    "approver_varies",
+    "unnecessary",
+    "case_by_case",
+    "recurring",
+]
+REMARK_KIND: dict[str, FindingKind] = {
+    "one_person": FindingKind.PERSON_DEPENDENCY,
+    "precedent": FindingKind.PRECEDENT_FOLLOWING,
+    "oral_only": FindingKind.ORAL_ONLY_CRITERION,
+    "approver_varies": FindingKind.APPROVAL_ROUTE_VARIES,
+    "unnecessary": FindingKind.UNNECESSARY_TASK,
+    "case_by_case": FindingKind.JUDGMENT_WITHOUT_RULE,
+    "recurring": FindingKind.ROUTINE_EXCEPTION,
+}
 
 
 class TaskStep(BaseModel):
@@ -62,6 +89,7 @@ class TaskStep(BaseModel):
 
 class TaskFields(BaseModel):
     steps: list[TaskStep] = Field(min_length=1, max_length=4)
+    finding: Remark = "none"
 
 
 class RuleFields(BaseModel):
@@ -74,6 +102,7 @@ class JudgmentFields(BaseModel):
     rules: list[RuleFields] = Field(default_factory=list, max_length=4)
     decider: str = ""
     criterion: Literal["stated", "unstated", "absent"]
+    finding: Remark = "none"
 
 
 class ExceptionFields(BaseModel):
@@ -82,6 +111,7 @@ class ExceptionFields(BaseModel):
     owner: str = ""
     frequency: str = ""
     routine: bool = False
+    finding: Remark = "none"
 
 
 SCHEMAS: dict[str, tuple[str, type[BaseModel]]] = {
@@ -147,6 +177,8 @@ class Context:
     quote: str
     before: str
     after: str
+    before_unit: Unit | None = None
+    after_unit: Unit | None = None
 
     @property
     def text(self) -> str:
@@ -162,21 +194,27 @@ def context_of(group: Group, units: list[Unit], transcript: Transcript) -> Conte
     speaker = first.segment.speaker
     before = next(
         (
-            u.text
+            u
             for u in reversed(units[: first.index])
             if u.segment.speaker == speaker and first.index - u.index <= 1 and u.classifiable
         ),
-        "",
+        None,
     )
     after = next(
         (
-            u.text
+            u
             for u in units[last.index + 1 : last.index + 2]
             if u.segment.speaker == speaker and u.classifiable
         ),
-        "",
+        None,
     )
-    return Context(transcript.text[group.start : group.end], before[-160:], after[:160])
+    return Context(
+        transcript.text[group.start : group.end],
+        before.text[-160:] if before else "",
+        after.text[:160] if after else "",
+        before,
+        after,
+    )
 
 
 def ask_fields(
@@ -328,6 +366,29 @@ def build(
             **common,
         )
     ]
+
+
+def remark_finding(
+    answer: BaseModel, group: Group, ctx: Context, transcript: Transcript, chunk: int
+) -> Finding | None:
+    """The finding the model noted about the element, quoting the sentence that says it: the
+    neighbour or the quote where the lexicon sees that kind of remark, else the quote with its
+    neighbours."""
+    kind = REMARK_KIND.get(str(getattr(answer, "finding", "none")))
+    if kind is None:
+        return None
+    cue = both().re(kind.value)
+    for unit in (ctx.after_unit, ctx.before_unit):
+        if unit is not None and cue.search(unit.text):
+            return finding_at(kind, unit.start, unit.end, transcript, chunk)
+    if cue.search(ctx.quote) or kind in (
+        FindingKind.JUDGMENT_WITHOUT_RULE,
+        FindingKind.ROUTINE_EXCEPTION,
+    ):
+        return finding_at(kind, group.start, group.end, transcript, chunk)
+    start = ctx.before_unit.start if ctx.before_unit else group.start
+    end = ctx.after_unit.end if ctx.after_unit else group.end
+    return finding_at(kind, start, end, transcript, chunk)
 
 
 def _short(quote: str) -> str:
