@@ -10,7 +10,9 @@ What we run: ``pipeline.extract.extract`` on a Transcript built from each docume
 per PET sentence), with the configured chat model: the same code path as a hearing.
 
 How our elements map to PET types
-- Activity              <- each Task
+- Activity              <- each Task; and the action a Judgment rule's outcome or an
+                           Exception's handling leads to (a step on that branch; its verb,
+                           when the action's words are found in the element's evidence)
 - Actor                 <- Task.actor, Judgment.decider, Exception_.owner (role strings)
 - XOR Gateway           <- each Judgment
 - Condition Specification <- each Judgment rule's condition
@@ -272,6 +274,26 @@ def gateway_mention(
     return None
 
 
+def _branch_activity(doc: PetDoc, pred: Any, action: str, toks: list[int]) -> None:
+    """The action a judgment's rule or an exception's handling leads to is an activity on that
+    branch: its verb, when the action is found in the element's evidence."""
+    near = _located_words(doc, action, toks)
+    if not near:
+        return
+    verbs = [i for i in near if doc.pos[i].startswith("VB") and doc.tokens[i].lower() not in AUX]
+    if verbs:
+        pred.items["Activity"].append(((verbs[0],), set(near)))
+
+
+def _located_words(doc: PetDoc, phrase: str, toks: list[int]) -> list[int]:
+    """Tokens of the evidence whose words occur in ``phrase`` (in order, at least half of it)."""
+    words = {w.lower() for w in _WORD.findall(phrase) if w.isalnum()}
+    if not words:
+        return []
+    hit = [i for i in toks if doc.tokens[i].lower() in words]
+    return hit if len({doc.tokens[i].lower() for i in hit}) >= 0.5 * len(words) else []
+
+
 @dataclass
 class Predicted:
     """Predicted mentions per PET type: (strict token mention or None, lenient region)."""
@@ -298,8 +320,10 @@ def project(doc: PetDoc, elements: list[Any], cues: list[tuple[str, ...]]) -> Pr
                 if rule.condition.strip():
                     loc = locate(doc, rule.condition, toks)
                     pred.items["Condition Specification"].append((loc, set(loc or ())))
+                _branch_activity(doc, pred, rule.outcome, toks)
             role = el.decider
         elif isinstance(el, Exception_):
+            _branch_activity(doc, pred, el.handling, toks)
             role = el.owner
         if role.strip():
             loc = locate(doc, role, toks)
