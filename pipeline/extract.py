@@ -258,14 +258,16 @@ def _in_parallel(
     concurrency: int,
     progress: ProgressFn | None,
     total: int,
+    start: int = 0,
 ) -> list[R]:
-    """``work`` on each item, ``concurrency`` at a time; results in the items' order."""
+    """``work`` on each item, ``concurrency`` at a time; results in the items' order. Progress
+    is reported as (``start`` + items done, ``total``)."""
     if concurrency <= 1 or len(items) <= 1:
         out = []
-        for item in items:
+        for done, item in enumerate(items, start=1):
             out.append(work(item))
             if progress:
-                progress(item + 1, total)
+                progress(start + done, total)
         return out
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
@@ -274,7 +276,7 @@ def _in_parallel(
         for done, future in enumerate(as_completed(futures), start=1):
             future.result()
             if progress:
-                progress(total - len(items) + done, total)
+                progress(start + done, total)
         return [f.result() for f in futures]
 
 
@@ -322,7 +324,10 @@ def extract(
 
     todo = [n for n in range(len(chunks)) if only_chunks is None or n in only_chunks]
     done_units: list[Unit] = []
-    for labelled in _in_parallel(label_chunk, todo, concurrency, progress, len(chunks)):
+    # progress in steps: one per chunk labelled, then one per chunk's worth of fields filled
+    steps = 2 * len(chunks) if model_fields else len(chunks)
+    already = len(chunks) - len(todo)  # on a retry, the chunks done before count as done
+    for labelled in _in_parallel(label_chunk, todo, concurrency, progress, steps, already):
         if labelled is not None:
             done_units += labelled
     records.sort(key=lambda r: r.index)
@@ -333,21 +338,24 @@ def extract(
     elements: list[AnyElement] = []
     # grouped by kind, so that consecutive calls share their prompt's prefix in the server cache
     filled: dict[int, list[AnyElement] | None] = {}
-    if model_fields:
-        for kind in ("task", "judgment", "exception"):
-            for n, group in enumerate(groups):
-                if group.label == kind:
-                    filled[n] = fill(
-                        llm,
-                        cache,
-                        fields_record,
-                        group,
-                        units,
-                        transcript,
-                        group.units[0].index // UNITS_PER_CHUNK,
-                        _speaker_actor(group, default_actor),
-                        system_names,
-                    )
+    order = [n for kind in LABELS[:3] for n, g in enumerate(groups) if g.label == kind]
+    for k, n in enumerate(order if model_fields else [], start=1):
+        group = groups[n]
+        filled[n] = fill(
+            llm,
+            cache,
+            fields_record,
+            group,
+            units,
+            transcript,
+            group.units[0].index // UNITS_PER_CHUNK,
+            _speaker_actor(group, default_actor),
+            system_names,
+        )
+        if progress:
+            progress(len(chunks) + round(k * len(chunks) / len(order)), steps)
+    if progress and model_fields and not order:
+        progress(steps, steps)
     for n, group in enumerate(groups):
         made = filled.get(n)
         if made is None:

@@ -636,7 +636,9 @@ def test_chunks_run_concurrently_when_asked_and_give_the_same_result() -> None:
     assert one.most == 1 and four.most > 1
     assert [e.summary for e in a.elements] == [e.summary for e in b.elements]
     assert [c.index for c in b.chunks] == sorted(c.index for c in b.chunks)
-    assert seen[-1][0] == seen[-1][1] == len(b.chunks)
+    # one step per chunk labelled, then the fields of the elements in as many steps
+    assert seen[-1][0] == seen[-1][1] == 2 * len(b.chunks)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
 def test_the_step_answering_a_what_if_question_is_the_exception_handling() -> None:
