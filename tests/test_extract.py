@@ -11,6 +11,7 @@ import pytest
 
 from pipeline.align import verify
 from pipeline.extract import LABEL_SCHEMA, extract, split_units
+from pipeline.fields import supported
 from pipeline.models import (
     Alignment,
     ChunkStatus,
@@ -444,8 +445,14 @@ def test_real_local_model_on_the_smoke_hearing_grounds_everything(settings: Any)
     assert all(e.grounded and all(verify(ev, tr) for ev in e.evidence) for e in run.elements)
     assert not any("evil" in e.summary for e in run.elements)
     judgments = by_kind(run.elements, Judgment)
-    assert any("5万円" in j.summary for j in judgments), [e.summary for e in run.elements]
+    assert any("5万円" in j.evidence[0].quote for j in judgments), [e.summary for e in run.elements]
     assert by_kind(run.elements, Task)
+    # the model filled the fields: every value it kept is said in the hearing
+    filled = [e for e in run.elements if e.filled_by == "model"]
+    assert filled
+    for j in [e for e in filled if isinstance(e, Judgment)]:
+        for r in j.rules:
+            assert supported(r.condition, tr.text) and supported(r.outcome, tr.text)
 
 
 def test_a_rule_cut_across_two_asr_segments_becomes_one_element() -> None:
