@@ -338,6 +338,8 @@ def build(
         criterion = CriterionStatus(answer.criterion)
         if criterion == CriterionStatus.STATED and not rules:
             criterion = CriterionStatus.UNSTATED  # a rule that cannot be shown is not stated
+        elif criterion == CriterionStatus.ABSENT and rules:
+            criterion = CriterionStatus.STATED  # a rule row the text supports is a stated rule
         decision = _keep(answer.decision, text, dropped) or _short(ctx.quote)
         return [
             Judgment(
