@@ -46,7 +46,7 @@ from .models import (
     Transcript,
 )
 from .prompts import load_prompt
-from .sentences import Unit
+from .sentences import Unit, summarise
 from .structure import Group, systems_in
 
 LOCATE_MIN = 60.0  # rapidfuzz partial-ratio alignment needed to place a step inside the quote
@@ -286,7 +286,10 @@ def build(
         "filled_by": "model",
     }
     if isinstance(answer, TaskFields):
-        steps = answer.steps
+        # a step is one the quote itself tells (the neighbours are context, not this element)
+        steps = [st for st in answer.steps if supported(st.action, ctx.quote)]
+        if not steps:  # the model's actions are not in the quote: the quote is the action
+            steps = [answer.steps[0].model_copy(update={"action": ""})]
         starts = _locate_steps(steps, ctx.quote) if len(steps) > 1 else [0]
         if starts is None:  # one task for the whole quote, with the fields of every step
             first = steps[0]
@@ -305,7 +308,7 @@ def build(
             b = starts[n + 1] if n + 1 < len(steps) else len(ctx.quote)
             part = ctx.quote[a:b].strip()
             begin = group.start + a + (len(ctx.quote[a:b]) - len(ctx.quote[a:b].lstrip()))
-            action = _keep(step.action, text, dropped) or part.rstrip("。.、, ")
+            action = _keep(step.action, part, dropped) or summarise(part, transcript.language.value)
             systems = _keep_all(step.systems, text, dropped)
             systems += [s for s in systems_in(part, system_names) if s not in systems]
             out.append(
@@ -340,6 +343,14 @@ def build(
             criterion = CriterionStatus.UNSTATED  # a rule that cannot be shown is not stated
         elif criterion == CriterionStatus.ABSENT and rules:
             criterion = CriterionStatus.STATED  # a rule row the text supports is a stated rule
+        elif (
+            criterion == CriterionStatus.ABSENT
+            and answer.finding != "case_by_case"
+            and not both().search("judgment_without_rule", text)
+        ):
+            # "no rule" needs a second signal (the model's own remark, or the lexicon); else the
+            # rule is only not said here
+            criterion = CriterionStatus.UNSTATED
         decision = _keep(answer.decision, text, dropped) or _short(ctx.quote)
         return [
             Judgment(
