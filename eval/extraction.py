@@ -219,6 +219,7 @@ def match(
         *[{**f, "finding": f["kind"], "kind": "finding"} for f in gold["findings"]],
     ]
     counts = {k: Counts() for k in KINDS}
+    counts["task steps"] = Counts()
     pairs: list[tuple[str, str]] = []
     for kind in KINDS:
         gk = [g for g in golds if g["kind"] == kind]
@@ -243,7 +244,36 @@ def match(
             used_p.add(n)
             pairs.append((gid, str(n)))
         counts[kind] = Counts(len(used_g), len(pk) - len(used_p), len(gk) - len(used_g))
+        if kind == "task":
+            counts["task steps"] = Counts(
+                len(used_g),
+                len(pk) - len(used_p | sibling_steps(pk, used_p)),
+                len(gk) - len(used_g),
+            )
     return counts, pairs
+
+
+def sibling_steps(pk: list[tuple[int, Any]], matched: set[int]) -> set[int]:
+    """Unmatched tasks cut from the same quote as a matched task (their spans touch it, in a
+    chain): the steps of one gold task, which the gold annotates as one task."""
+    spans = {n: _pred_span(p) for n, p in pk}
+    found: set[int] = set()
+    linked = set(matched)
+    changed = True
+    while changed:
+        changed = False
+        for n, _ in pk:
+            a = spans[n]
+            if n in linked or a is None:
+                continue
+            for m in list(linked):
+                b = spans.get(m)
+                if b is not None and (abs(a[0] - b[1]) <= 1 or abs(b[0] - a[1]) <= 1):
+                    found.add(n)
+                    linked.add(n)
+                    changed = True
+                    break
+    return found
 
 
 # --------------------------------------------------------------------------- running
@@ -424,8 +454,17 @@ def summarise(results: list[CaseResult], label: str) -> tuple[list[Metric], dict
             if k != "finding":
                 elements.add(r.counts[k])
     n = len(results)
+    steps = Counts()
+    for r in results:
+        for k in ("task steps", "judgment", "exception"):
+            steps.add(r.counts.get(k, Counts()))
     metrics = [
         Metric(f"{label}: element precision", _r(elements.precision), target=">= 0.7", n=n),
+        Metric(
+            f"{label}: element precision, the steps of one gold task counted once",
+            _r(steps.precision),
+            n=n,
+        ),
         Metric(f"{label}: element recall", _r(elements.recall), target=">= 0.7", n=n),
         Metric(f"{label}: element F1", _r(elements.f1), n=n),
     ]
