@@ -254,9 +254,14 @@ def match(
 
 
 def sibling_steps(pk: list[tuple[int, Any]], matched: set[int]) -> set[int]:
-    """Unmatched tasks cut from the same quote as a matched task (their spans touch it, in a
-    chain): the steps of one gold task, which the gold annotates as one task."""
+    """Unmatched tasks cut from the same quote as a matched task (their spans touch it with no
+    sentence end between, in a chain): the steps of one gold task, which the gold annotates as
+    one task."""
     spans = {n: _pred_span(p) for n, p in pk}
+    ends_sentence = {
+        n: (p.evidence[0].quote.rstrip() if p.evidence else "").endswith(tuple("。．.!?！？"))
+        for n, p in pk
+    }
     found: set[int] = set()
     linked = set(matched)
     changed = True
@@ -268,7 +273,12 @@ def sibling_steps(pk: list[tuple[int, Any]], matched: set[int]) -> set[int]:
                 continue
             for m in list(linked):
                 b = spans.get(m)
-                if b is not None and (abs(a[0] - b[1]) <= 1 or abs(b[0] - a[1]) <= 1):
+                # touching, and the earlier of the two does not end a sentence: one quote cut
+                # into steps (two sentences in a row are two tasks)
+                if b is not None and (
+                    (0 <= a[0] - b[1] <= 1 and not ends_sentence[m])
+                    or (0 <= b[0] - a[1] <= 1 and not ends_sentence[n])
+                ):
                     found.add(n)
                     linked.add(n)
                     changed = True
