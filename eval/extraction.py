@@ -339,6 +339,7 @@ def run_case(
     kwargs: dict[str, Any] = {
         "business_area": script.get("business_area", ""),
         "model_fields": design == "model",
+        "cue_findings": not ctx.options.get("no_cue_findings"),
         "glossary": script.get("glossary", []),
     }
     if "min_label_probability" in ctx.options:
@@ -604,6 +605,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--samples", default=",".join(DEV), help="default: the dev hearings")
     ap.add_argument("--source", default="gold text", help="'gold text', 'whisper' or 'both'")
     ap.add_argument(
+        "--no-cue-findings",
+        action="store_true",
+        help="findings from the model only (the lexicon's second opinion left out)",
+    )
+    ap.add_argument(
         "--cue-fields",
         action="store_true",
         help="also run the baseline: fields from the lexicon instead of the model",
@@ -639,6 +645,7 @@ def main(argv: list[str] | None = None) -> int:
             "extraction_samples": args.samples.split(","),
             "extraction_sources": sources,
             "extraction_baseline": args.cue_fields,
+            "no_cue_findings": args.no_cue_findings,
             "measure_cache": args.cache,
         },
     )

@@ -144,15 +144,17 @@ def diagnose(
     elements: list[AnyElement],
     transcript: Transcript,
     chunk_size: int = 8,
+    cues: bool = True,
 ) -> list[Finding]:
-    """Findings from lexical cues on the processed sentences, plus ABSENT-criterion judgments."""
+    """Findings from lexical cues on the processed sentences (unless ``cues`` is False), plus
+    ABSENT-criterion judgments and routine exceptions."""
     lang = transcript.language.value
     ja = lang == "ja"
     found: list[Finding] = []
     seen: set[tuple[FindingKind, int]] = set()
     open_remark: dict[FindingKind, tuple[int, Unit]] = {}  # kind -> (index in found, first unit)
     last_unit: dict[FindingKind, Unit] = {}
-    for unit in done:
+    for unit in done if cues else []:
         if not unit.classifiable:
             continue
         for kind in KINDS:

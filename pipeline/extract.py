@@ -298,6 +298,7 @@ def extract(
     views: int = VIEWS,
     glossary: list[str] | None = None,
     model_fields: bool = True,
+    cue_findings: bool = True,
 ) -> ExtractionRun:
     """Extract elements and findings; failed chunks are recorded, the rest is kept.
 
@@ -305,7 +306,8 @@ def extract(
     it is used). ``concurrency``: chunks labelled at the same time (a remote API gains from
     several; the embedded server on a laptop has one slot, so 1). ``glossary``: the engagement's
     vocabulary; its terms are the system names looked for in a quote. ``model_fields=False``
-    keeps the cue-derived fields (the comparison of issue 13; never the product's default)."""
+    keeps the cue-derived fields (the comparison of issue 13; never the product's default);
+    ``cue_findings=False`` leaves out the lexicon's findings (to measure the model's own)."""
     cache = store
     language = transcript.language.value
     iid = transcript.interview_id
@@ -381,7 +383,7 @@ def extract(
     # lexicon's (one sentence) is kept by merge_duplicates
     noted = [e for e in elements if isinstance(e, Finding)]
     elements = [e for e in elements if not isinstance(e, Finding)]
-    elements += diagnose(units, done_units, elements, transcript, UNITS_PER_CHUNK)
+    elements += diagnose(units, done_units, elements, transcript, UNITS_PER_CHUNK, cue_findings)
     elements += noted
     return ExtractionRun(merge_duplicates(elements), records, units, fields_record)
 

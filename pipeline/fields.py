@@ -419,10 +419,20 @@ def fill(
     default_actor: str,
     system_names: list[str],
 ) -> list[AnyElement] | None:
-    """The group's elements with model-filled fields, or None when the model's answer failed."""
+    """The group's elements with model-filled fields (and the finding the model noted, last),
+    or None when the model's answer failed."""
     ctx = context_of(group, units, transcript)
     try:
         answer = ask_fields(llm, cache, record, group.label, ctx)
     except (ChunkFailure, LLMError):
         return None
-    return build(group.label, answer, group, ctx, transcript, chunk, default_actor, system_names)
+    out = build(group.label, answer, group, ctx, transcript, chunk, default_actor, system_names)
+    finding = remark_finding(answer, group, ctx, transcript, chunk)
+    # "recurring" needs how often, said in the text (an exception with a kept frequency)
+    if (
+        finding is not None
+        and finding.finding == FindingKind.ROUTINE_EXCEPTION
+        and not any(isinstance(e, Exception_) and e.is_routine for e in out)
+    ):
+        finding = None
+    return [*out, finding] if finding is not None else out
