@@ -337,16 +337,18 @@ def extract(
     system_names = [*(glossary or []), *lexicon(language).words("systems")]
     groups = group_units(units, done_units, language)
     fields_record = ChunkRecord(interview_id=iid, index=-1, segment_ids=[])
+    by_index = {r.index: r for r in records}
     elements: list[AnyElement] = []
     # grouped by kind, so that consecutive calls share their prompt's prefix in the server cache
     filled: dict[int, list[AnyElement] | None] = {}
     order = [n for kind in LABELS[:3] for n, g in enumerate(groups) if g.label == kind]
     for k, n in enumerate(order if model_fields else [], start=1):
         group = groups[n]
+        chunk = group.units[0].index // UNITS_PER_CHUNK
         filled[n] = fill(
             llm,
             cache,
-            fields_record,
+            by_index.get(chunk, fields_record),  # the calls count on the element's chunk
             group,
             units,
             transcript,
