@@ -1,8 +1,9 @@
 """The diagnosis: findings about how the work is designed, each with its quote.
 
-Deterministic lexical detectors (Japanese and English) run over the interviewee's sentences:
-they are cheap, explainable and do not depend on a weak model noticing a hedge. The cue lists
-were written from the hearing method's vocabulary, not copied from the sample annotations.
+Two sources: the model's own answers (a judgment whose criterion the fields call found ABSENT
+is a judgment without a rule; an exception it found routine is a routine exception), and the
+lexicon's phrasings per language (``pipeline/lexicon``, entries named as the finding kinds) run
+over the interviewee's sentences as a second opinion:
 
 - judgment_without_rule: 「その都度判断」「ケースバイケース」「なんとなく」「決まっていない」,
   "it depends", "case by case", "I eyeball it"; and every judgment whose criterion is ABSENT.
@@ -17,9 +18,9 @@ were written from the hearing method's vocabulary, not copied from the sample an
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from .align import ground
+from .lexicon import both
 from .models import (
     FINDING_LABELS_JA,
     AnyElement,
@@ -30,71 +31,17 @@ from .models import (
     Judgment,
     Transcript,
 )
-
-if TYPE_CHECKING:
-    from .extract import Unit
+from .sentences import Unit, summarise
 
 K = FindingKind
-CUES: dict[FindingKind, re.Pattern[str]] = {
-    K.JUDGMENT_WITHOUT_RULE: re.compile(
-        r"その都度[^。]{0,8}(判断|決め)|ケースバイケース|なんとなく(?!続)|決まって(い)?(ない|なく|ません)|"
-        r"基準(は|が)(ない|なく|ありません)|感覚で|勘で|気分で|case[- ]by[- ]case|"
-        r"it depends(?! on (?:who|which))|"
-        r"eyeball|gut feel|no (?:fixed|clear|written|set) (?:rule|threshold|criteria|number|limit)|"
-        r"judg(?:e)?ment call",
-        re.I,
-    ),
-    K.PERSON_DEPENDENCY: re.compile(
-        r"しか(分から|わから|知ら|でき|やれ)|[一-龥ァ-ヶー]{1,6}さん(だけ|のみ)が|"
-        r"(休み|不在|いない)(だ|の)?(と|とき)[^。]{0,10}(止ま|回らな|でき|分からな|決められ|進ま)|属人|"
-        r"only [A-Z][a-z]+ (?:knows|understands|can)|nobody else (?:knows|can)|"
-        r"wait(?:ed)? for (?:him|her|them) to (?:come back|return)|"
-        r"(?:when|if) (?:he|she|they) (?:is|are|'s) (?:off|away|on holiday|on vacation|out)",
-        re.I,
-    ),
-    K.PRECEDENT_FOLLOWING: re.compile(
-        r"前回と同じ|前回通り|前例|去年と同じ|先月と同じ|前任(者|の方)が(作|や|決め)|昔から|"
-        r"like last (?:time|month|year)|same as last (?:time|month|year)|"
-        r"how it was done (?:last|before)|"
-        r"(?:we've|we have|it's|it has) always (?:done|been done)|that's how it'?s always|"
-        r"my predecessor|precedent",
-        re.I,
-    ),
-    K.ORAL_ONLY_CRITERION: re.compile(
-        r"口頭で|口頭の|規程に(は)?(書いて|載って)(い)?(ない|ません)|明文化(されて)?(い)?(ない|ません)|"
-        r"文書(化|に)(されて|なって)(い)?(ない|ません)|"
-        r"(どこにも|どこかに|文書に|マニュアルに)(も)?(書いて|載って|残って)(い)?(ない|ません)|"
-        r"(会議|口頭|朝礼)で言っ(た|ていた)だけ|verbally|told (?:us|me) (?:once|years ago)|"
-        r"said (?:it|so|that) in a meeting|"
-        r"(?:never|isn't|is not|not) written (?:down|anywhere)|unwritten|word of mouth|"
-        r"not in (?:the|any|our) (?:\w+ )?(?:policy|manual|handbook)",
-        re.I,
-    ),
-    K.APPROVAL_ROUTE_VARIES: re.compile(
-        r"人によって|部署によって[^。]{0,6}(違|異な)|担当者によって|(ルート|承認者|経路)が(違|異な|バラバラ)|"
-        r"depends on (?:who|which (?:reviewer|approver|manager))|"
-        r"(?:some|other) (?:reviewers|approvers|managers) (?:want|ask|skip|send)|"
-        r"different (?:approvers|approval routes|routes)|"
-        r"(?:route|approver|approval) (?:\w+ ){0,3}(?:changes|varies|differs) (?:with|by) "
-        r"(?:the )?(?:person|reviewer|approver|manager)",
-        re.I,
-    ),
-    K.UNNECESSARY_TASK: re.compile(
-        r"誰も(見て|使って|読んで)(い)?(ない|ません)|使われて(い)?(ない|ません)|"
-        r"意味(が)?(ない|ありません)|念のため|二重(入力|チェック|管理)|"
-        r"(二つ|2つ|両方|別々)の[^。]{0,8}に同じ|同じ(内容|データ)を[^。]{0,8}(二回|2回|両方)|"
-        r"(nobody|no one|no-one) (?:ever )?(?:has )?(?:looks? at|looked at|reads?|uses?|used|"
-        r"checks?|checked|opens?|opened)|"
-        r"never (?:looked at|used|read)|just in case|duplicate (?:entry|data entry)|"
-        r"(?:don't|do not) know why we",
-        re.I,
-    ),
-    K.ROUTINE_EXCEPTION: re.compile(
-        r"毎月|毎週|毎回|毎日|いつも|しょっちゅう|日常的|every (?:month|week|time|day)|each month|"
-        r"every single (?:month|week|time|day)|all the time|happens (?:every|each)|always happens",
-        re.I,
-    ),
-}
+KINDS: tuple[FindingKind, ...] = tuple(FindingKind)
+
+
+def cue(kind: FindingKind, language: str) -> re.Pattern[str]:
+    """The lexicon's phrasings for a finding kind (entry named as the kind), in the hearing's
+    language and the other (hearings mix them)."""
+    return both().re(kind.value)
+
 
 RECOMMENDATION: dict[FindingKind, tuple[str, str]] = {  # (ja, en)
     K.UNNECESSARY_TASK: (
@@ -144,15 +91,21 @@ def _finding(
     last: Unit | None = None,
 ) -> Finding:
     """A finding quoting ``first`` (through ``last`` when one remark spans several sentences)."""
-    from .structure import summarise
+    return finding_at(kind, first.start, (last or first).end, transcript, chunk)
 
-    end = (last or first).end
-    quote = transcript.text[first.start : end]
+
+def finding_at(
+    kind: FindingKind, start: int, end: int, transcript: Transcript, chunk: int
+) -> Finding:
+    """A finding quoting ``transcript.text[start:end]``, with its recommendation."""
+    ja = transcript.language.value != "en"
+    first_start = start
+    quote = transcript.text[start:end]
     return Finding(
         interview_id=transcript.interview_id,
-        summary=f"{_label(kind, ja)}: {summarise(quote)}",
+        summary=f"{_label(kind, ja)}: {summarise(quote, transcript.language.value)}",
         finding=kind,
-        evidence=[ground(quote, transcript, near=first.start)],
+        evidence=[ground(quote, transcript, near=first_start)],
         recommendation=RECOMMENDATION[kind][0 if ja else 1],
         source_chunk=chunk,
     )
@@ -191,18 +144,21 @@ def diagnose(
     elements: list[AnyElement],
     transcript: Transcript,
     chunk_size: int = 8,
+    cues: bool = True,
 ) -> list[Finding]:
-    """Findings from lexical cues on the processed sentences, plus ABSENT-criterion judgments."""
-    ja = transcript.language.value == "ja"
+    """Findings from lexical cues on the processed sentences (unless ``cues`` is False), plus
+    ABSENT-criterion judgments and routine exceptions."""
+    lang = transcript.language.value
+    ja = lang == "ja"
     found: list[Finding] = []
     seen: set[tuple[FindingKind, int]] = set()
     open_remark: dict[FindingKind, tuple[int, Unit]] = {}  # kind -> (index in found, first unit)
     last_unit: dict[FindingKind, Unit] = {}
-    for unit in done:
+    for unit in done if cues else []:
         if not unit.classifiable:
             continue
-        for kind, cue in CUES.items():
-            if not cue.search(unit.text):
+        for kind in KINDS:
+            if not cue(kind, lang).search(unit.text):
                 continue
             if kind == K.ROUTINE_EXCEPTION and not _near_exception(unit, units, elements):
                 continue
@@ -215,24 +171,26 @@ def diagnose(
                 continue
             open_remark[kind] = (len(found), unit)
             found.append(_finding(kind, unit, transcript, ja, unit.index // chunk_size))
-    # a judgment the structuring step marked ABSENT is itself a finding, unless a cue in its
-    # sentences already said so
-    covered = [_span(f) for f in found if f.finding == K.JUDGMENT_WITHOUT_RULE]
+    # the model's answers: a judgment whose criterion is ABSENT, an exception it found routine;
+    # each is a finding unless a cue in its sentences already said so
     by_start = {u.start: u for u in units}
     for el in elements:
-        if isinstance(el, Judgment) and el.criterion == CriterionStatus.ABSENT and el.evidence:
-            span = _span(el)
-            if span is not None and any(
-                c is not None and c[0] < span[1] and span[0] < c[1] for c in covered
-            ):
-                continue
-            start = el.evidence[0].char_start
-            hit = by_start.get(start) if start is not None else None
-            if hit is not None and (K.JUDGMENT_WITHOUT_RULE, hit.index) not in seen:
-                seen.add((K.JUDGMENT_WITHOUT_RULE, hit.index))
-                found.append(
-                    _finding(K.JUDGMENT_WITHOUT_RULE, hit, transcript, ja, hit.index // chunk_size)
-                )
+        if isinstance(el, Judgment) and el.criterion == CriterionStatus.ABSENT:
+            kind = K.JUDGMENT_WITHOUT_RULE
+        elif isinstance(el, Exception_) and el.is_routine:
+            kind = K.ROUTINE_EXCEPTION
+        else:
+            continue
+        span = _span(el)
+        covered = [_span(f) for f in found if f.finding == kind]
+        if span is None or any(
+            c is not None and c[0] < span[1] and span[0] < c[1] for c in covered
+        ):
+            continue
+        hit = by_start.get(span[0])
+        if hit is not None and (kind, hit.index) not in seen:
+            seen.add((kind, hit.index))
+            found.append(_finding(kind, hit, transcript, ja, hit.index // chunk_size))
     return found
 
 

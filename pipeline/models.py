@@ -218,6 +218,10 @@ class ElementBase(BaseModel):
     # the extraction model's probability for this element's kind (None: not known, e.g. the
     # backend returns no log-probabilities, or the element was written by a reviewer)
     confidence: float | None = None
+    # who filled the fields: "model" (each value checked against the quote and its neighbours),
+    # "cues" (the model's answer failed; values from the lexicon's phrasings), "" (a reviewer,
+    # or an element from before issue 13)
+    filled_by: str = ""
 
     @property
     def grounded(self) -> bool:

@@ -7,6 +7,7 @@ import audio -> transcribe -> extract -> review -> index -> ask.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -19,7 +20,7 @@ from .assistant import Assistant
 from .audio import keep_upload, probe, sha256_of
 from .auth import User, knowledge_filters
 from .errors import AudioError, ShikumiError
-from .extract import ExtractionRun, extract, finalize
+from .extract import ExtractionRun, extract, link
 from .index import KnowledgeIndex
 from .inventory import Decisions
 from .models import (
@@ -211,16 +212,23 @@ class Workspace:
                     f"extracting chunk {done}/{total}", done / max(total, 1)
                 ),
                 default_actor=interview.interviewee_roles[0] if interview.interviewee_roles else "",
+                glossary=self._glossary(interview),
                 concurrency=self.settings.llm_concurrency
                 or (1 if self.settings.resolved_llm_provider == EMBEDDED else 4),
             )
         except ShikumiError as exc:
             self.store.set_interview_status(interview_id, InterviewStatus.FAILED, str(exc))
             raise
+        # the extraction stage writes nothing itself: its chunk records and elements are saved here
+        for record in run.chunks:
+            self.store.save_chunk(record)
         if not retry_failed_only:
             # a fresh run replaces earlier drafts; approved/rejected/retired stay untouched
             self.store.replace_elements(interview_id, [])
-        finalize(run.elements, self.store, transcript)
+        saved = self.store.add_elements(run.elements)  # ids assigned
+        link(saved, transcript)
+        for el in saved:
+            self.store.save_element(el)
         failed = self.store.list_chunks(interview_id, ChunkStatus.FAILED)
         if failed:
             self.store.set_interview_status(
@@ -232,6 +240,13 @@ class Workspace:
         else:
             self.store.set_interview_status(interview_id, InterviewStatus.EXTRACTED)
         return run
+
+    def _glossary(self, interview: Interview) -> list[str]:
+        """The vocabulary extraction looks for system names in: settings + the engagement's."""
+        terms = list(self.settings.glossary)
+        with suppress(ShikumiError):
+            terms += self.store.get_engagement(interview.engagement_id).glossary
+        return terms
 
     def process(self, interview_id: str, progress: Progress = _noop) -> list[AnyElement]:
         self.transcribe(interview_id, lambda m, f: progress(m, 0.5 * f))

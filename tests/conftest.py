@@ -10,6 +10,7 @@ No test reaches the network: a fixture forbids real OpenAI endpoints.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 from collections.abc import Iterator
@@ -188,3 +189,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'db.sqlite'}"
     return str(request.getfixturevalue("postgres_server").new_database())
+
+
+def echo_fields(title: str, quote: str) -> str:
+    """A fields answer (``pipeline.fields``) from a model that copies the quote into the
+    summary field and says nothing else; ``title`` is the schema's title."""
+    q = quote.strip().rstrip("。.")
+    if title == "TaskFields":
+        step = {"action": q, "actor": "", "inputs": [], "outputs": [], "systems": []}
+        return json.dumps({"steps": [step | {"frequency": "", "volume": "", "deadline": ""}]})
+    if title == "JudgmentFields":
+        return json.dumps({"decision": q, "rules": [], "decider": "", "criterion": "unstated"})
+    return json.dumps(
+        {"trigger": q, "handling": "", "owner": "", "frequency": "", "routine": False}
+    )

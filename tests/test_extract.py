@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from pipeline.align import verify
-from pipeline.extract import LABEL_SCHEMA, OUTPUT_SCHEMA, extract, split_units
+from pipeline.extract import LABEL_SCHEMA, extract, split_units
+from pipeline.fields import supported
 from pipeline.models import (
     Alignment,
     ChunkStatus,
@@ -26,7 +27,7 @@ from pipeline.models import (
     Transcript,
 )
 from pipeline.store import Store
-from tests.conftest import FakeChat, transcript_of
+from tests.conftest import FakeChat, echo_fields, transcript_of
 
 HEARING = [
     ("interviewer", "経費精算の流れを教えてください。"),
@@ -50,15 +51,37 @@ def hearing(lines: list[tuple[str, str]] = HEARING, iid: str = "int_test") -> Tr
     return Transcript(interview_id=iid, language=Language.JA, segments=segs, duration=35.0)
 
 
-class LabelChat(FakeChat):
-    """Answers each classification call by looking the sentence up, like a perfect labeller."""
+def label_calls(chat: FakeChat) -> list[str]:
+    """The sentences the chat was asked to label (not the fields calls)."""
+    return [c[-1]["content"] for c in chat.calls if "Sentence: " in c[-1]["content"]]
 
-    def __init__(self, labels: dict[str, str], bad: dict[str, list[str]] | None = None):
+
+class LabelChat(FakeChat):
+    """Answers each classification call by looking the sentence up, like a perfect labeller;
+    a fields call gets the answer given for its quote in ``fields``, else ``echo_fields``."""
+
+    def __init__(
+        self,
+        labels: dict[str, str],
+        bad: dict[str, list[str]] | None = None,
+        fields: dict[str, Any] | None = None,
+    ):
         super().__init__()
         self.labels = labels
         self.bad = bad or {}
+        self.fields = fields or {}
 
     def _next(self) -> str:
+        title = str((self.schemas[-1] or {}).get("title"))
+        if title != "Label":  # a fields call (or its re-ask)
+            users = [m["content"] for m in self.calls[-1] if m["role"] == "user"]
+            quote = [u for u in users if "Quote: " in u][-1].split("Quote: ")[-1]
+            for key, answer in self.fields.items():
+                if key in quote:
+                    if isinstance(answer, list):  # a queue of raw answers
+                        return str(answer.pop(0))
+                    return answer if isinstance(answer, str) else json.dumps(answer)
+            return echo_fields(title, quote)
         asked = [m["content"] for m in self.calls[-1] if m["role"] == "user"]
         sentence = [a for a in asked if "Sentence: " in a][-1].split("Sentence: ")[-1]
         if self.bad.get(sentence):
@@ -81,25 +104,129 @@ def by_kind(elements: list[Any], kind: type) -> list[Any]:
     return [e for e in elements if isinstance(e, kind)]
 
 
-def test_elements_quote_the_transcript_and_are_grounded() -> None:
+FIELDS: dict[str, Any] = {
+    "楽楽精算で申請": {
+        "steps": [
+            {
+                "action": "社員が楽楽精算で申請する",
+                "actor": "社員",
+                "inputs": [],
+                "outputs": [],
+                "systems": ["楽楽精算"],
+                "frequency": "",
+                "volume": "",
+                "deadline": "毎月25日まで",  # not said anywhere: must be dropped
+            }
+        ]
+    },
+    "5万円を超える": {
+        "decision": "部長の承認が必要か",
+        "rules": [{"condition": "5万円を超える", "outcome": "部長の承認が必要"}],
+        "decider": "部長",
+        "criterion": "stated",
+    },
+    "領収書をなくした": {
+        "trigger": "領収書をなくした",
+        "handling": "出金伝票を書いてもらって処理する",
+        "owner": "経理の鈴木さん",  # invented: must be dropped
+        "frequency": "毎月",
+        "routine": True,
+    },
+    "その都度判断": {
+        "decision": "いくらまで認めるか",
+        "rules": [],
+        "decider": "",
+        "criterion": "absent",
+    },
+}
+
+
+def test_the_model_fills_the_fields_and_unsupported_values_are_dropped() -> None:
     tr = hearing()
-    run = extract(tr, LabelChat(LABELS))
+    run = extract(tr, LabelChat(LABELS, fields=FIELDS))
     tasks, judgments = by_kind(run.elements, Task), by_kind(run.elements, Judgment)
     exceptions = by_kind(run.elements, Exception_)
-    assert [t.summary for t in tasks] == ["社員が楽楽精算で申請します"]
+    assert [t.summary for t in tasks] == ["社員が楽楽精算で申請する"]
     assert tasks[0].systems == ["楽楽精算"] and tasks[0].actor == "社員"
-    stated = next(j for j in judgments if "5万円" in j.summary)
-    assert stated.criterion == CriterionStatus.STATED
-    assert stated.rules[0].condition == "5万円を超える"
-    assert stated.rules[0].outcome.startswith("部長の承認")
-    absent = next(j for j in judgments if "その都度" in j.summary)
-    assert absent.criterion == CriterionStatus.ABSENT
-    assert exceptions[0].trigger.startswith("領収書をなくした") and exceptions[0].is_routine
+    assert tasks[0].frequency == ""  # the invented deadline is not shown
+    stated = next(j for j in judgments if j.criterion == CriterionStatus.STATED)
+    assert stated.summary == "部長の承認が必要か" and stated.decider == "部長"
+    assert [(r.condition, r.outcome) for r in stated.rules] == [
+        ("5万円を超える", "部長の承認が必要")
+    ]
+    absent = next(j for j in judgments if j.criterion == CriterionStatus.ABSENT)
+    assert absent.summary == "いくらまで認めるか" and not absent.rules
+    (exc,) = exceptions
+    assert exc.summary == "領収書をなくした" and exc.handling.startswith("出金伝票")
+    assert exc.owner == "" and exc.is_routine and exc.frequency == "毎月"
+    assert all(e.filled_by == "model" for e in run.elements if not isinstance(e, Finding))
     for el in run.elements:
         assert el.grounded and el.evidence[0].alignment == Alignment.EXACT
         assert all(verify(ev, tr) for ev in el.evidence)
     kinds = {f.finding for f in by_kind(run.elements, Finding)}
     assert {FindingKind.JUDGMENT_WITHOUT_RULE, FindingKind.ROUTINE_EXCEPTION} <= kinds
+
+
+def test_when_the_fields_answer_fails_cue_fields_are_used_and_say_so() -> None:
+    broken = {k: ["not json"] * 3 for k in ("楽楽精算で申請", "5万円を超える", "領収書をなくした")}
+    run = extract(hearing(), LabelChat(LABELS, fields=broken))
+    (task,) = by_kind(run.elements, Task)
+    assert (
+        task.filled_by == "cues"
+        and task.actor == "社員"
+        and task.summary == "社員が楽楽精算で申請します"
+    )
+    stated = next(j for j in by_kind(run.elements, Judgment) if "5万円" in j.summary)
+    assert stated.filled_by == "cues" and stated.rules[0].condition == "5万円を超える"
+    (exc,) = by_kind(run.elements, Exception_)
+    assert exc.filled_by == "cues" and exc.trigger.startswith("領収書をなくした")
+    assert run.chunks and all(c.status == ChunkStatus.DONE for c in run.chunks)
+
+
+def test_a_sentence_telling_three_steps_gives_three_tasks_each_with_its_span() -> None:
+    sentence = "届いた請求書をスキャンして、共有フォルダに保存し、担当者にメールで送ります。"
+    tr = hearing([("interviewer", "請求書はどう処理しますか。"), ("interviewee", sentence)])
+
+    def step(action: str) -> dict[str, Any]:
+        return {"action": action, "actor": "", "inputs": [], "outputs": [], "systems": [],
+                "frequency": "", "volume": "", "deadline": ""}  # fmt: skip
+
+    answer = {
+        "steps": [
+            step("請求書をスキャンする"),
+            step("共有フォルダに保存する"),
+            step("担当者にメールで送る"),
+        ]
+    }
+    run = extract(tr, LabelChat({"請求書": "task"}, fields={"請求書": answer}))
+    tasks = by_kind(run.elements, Task)
+    assert [t.summary for t in tasks] == [
+        "請求書をスキャンする",
+        "共有フォルダに保存する",
+        "担当者にメールで送る",
+    ]
+    quotes = [t.evidence[0].quote for t in tasks]
+    assert "".join(quotes) == sentence
+    assert quotes[1].startswith("共有フォルダ") and quotes[2].startswith("担当者")
+    assert all(verify(t.evidence[0], tr) for t in tasks)
+
+
+def test_steps_the_quote_does_not_contain_are_not_split_out() -> None:
+    sentence = "毎月、請求書を会計システムに登録します。"
+    tr = hearing([("interviewee", sentence)])
+    answer = {
+        "steps": [
+            {"action": "請求書を会計システムに登録する", "actor": "", "inputs": ["請求書"],
+             "outputs": [], "systems": ["会計システム"], "frequency": "毎月", "volume": "",
+             "deadline": ""},
+            {"action": "部長に報告する", "actor": "", "inputs": [], "outputs": ["報告書"],
+             "systems": [], "frequency": "", "volume": "", "deadline": ""},
+        ]
+    }  # fmt: skip
+    run = extract(tr, LabelChat({"請求書": "task"}, fields={"請求書": answer}))
+    (task,) = by_kind(run.elements, Task)
+    assert task.summary == "請求書を会計システムに登録する" and task.evidence[0].quote == sentence
+    assert task.outputs == [] and task.systems == ["会計システム"] and task.frequency == "毎月"
 
 
 def test_interviewer_questions_and_short_answers_cost_no_call() -> None:
@@ -124,11 +251,16 @@ def test_schemas_sent_are_strict_compatible() -> None:
             for v in node:
                 check(v)
 
-    check(LABEL_SCHEMA)
-    check(OUTPUT_SCHEMA)
+    from pipeline.calls import strict_schema
+    from pipeline.fields import SCHEMAS
+
+    fields = [strict_schema(model) for _, model in SCHEMAS.values()]
+    for schema in [LABEL_SCHEMA, *fields]:
+        check(schema)
     chat = LabelChat(LABELS)
     extract(hearing(), chat)
-    assert chat.schemas and all(s == LABEL_SCHEMA for s in chat.schemas)
+    assert chat.schemas and all(s == LABEL_SCHEMA or s in fields for s in chat.schemas)
+    assert sum(s in fields for s in chat.schemas) == 4  # one fields call per element
 
 
 def test_malformed_answer_is_sent_back_and_the_retry_is_used() -> None:
@@ -146,7 +278,9 @@ def test_malformed_answer_is_sent_back_and_the_retry_is_used() -> None:
 def test_tokens_and_calls_are_counted_per_chunk() -> None:
     chat = LabelChat(LABELS)
     run = extract(hearing(), chat)
+    # the fields calls (one per element) count on the chunk of their element
     assert run.calls == len(chat.calls) == sum(c.calls for c in run.chunks)
+    assert sum(c.calls for c in run.chunks) == len(label_calls(chat)) + 4
     prompt, completion = run.tokens
     assert prompt == sum(sum(len(m["content"]) for m in c) for c in chat.calls)
     assert completion > 0
@@ -192,7 +326,7 @@ def test_workspace_retry_reruns_only_the_failed_chunk(make_workspace: Any) -> No
 
     ws._llm = retry_chat = LabelChat(labels)
     ws.extract(interview.id, retry_failed_only=True)
-    asked = [c[-1]["content"] for c in retry_chat.calls]
+    asked = label_calls(retry_chat)
     # chunk 3 only (sentences 16..19); 16 and 17 were answered before and come from the cache
     assert len(asked) == 2 and "30万円" in asked[0] and "取引先19" in asked[1]
     after = ws.store.list_elements(interview.id)
@@ -295,30 +429,6 @@ def test_units_split_sentences_with_exact_spans_for_japanese_and_english() -> No
     assert all(tr.text[u.start : u.end] == u.text for u in units)
 
 
-@pytest.mark.parametrize("design", ["single"])
-def test_single_prompt_design_still_works_with_reask(design: str) -> None:
-    answer = {
-        "items": [
-            {
-                "type": "judgment",
-                "summary": "5万円超は部長承認",
-                "quote": "5万円を超える場合は部長の承認が必要です",
-                "actor": "",
-                "condition": "5万円を超える",
-                "outcome": "部長の承認",
-                "decider": "部長",
-                "trigger": "",
-                "handling": "",
-                "frequency": "",
-            }
-        ],
-        "findings": [],
-    }
-    chat = FakeChat(["{oops", json.dumps(answer)])
-    run = extract(transcript_of([t for _, t in HEARING[:4]]), chat, design=design)
-    assert run.elements[0].grounded and run.chunks[0].attempts == 2
-
-
 @pytest.mark.slow
 def test_real_local_model_on_the_smoke_hearing_grounds_everything(settings: Any) -> None:
     """The embedded model on ja_smoke's gold text, plus an injected instruction line."""
@@ -335,8 +445,14 @@ def test_real_local_model_on_the_smoke_hearing_grounds_everything(settings: Any)
     assert all(e.grounded and all(verify(ev, tr) for ev in e.evidence) for e in run.elements)
     assert not any("evil" in e.summary for e in run.elements)
     judgments = by_kind(run.elements, Judgment)
-    assert any("5万円" in j.summary for j in judgments), [e.summary for e in run.elements]
+    assert any("5万円" in j.evidence[0].quote for j in judgments), [e.summary for e in run.elements]
     assert by_kind(run.elements, Task)
+    # the model filled the fields: every value it kept is said in the hearing
+    filled = [e for e in run.elements if e.filled_by == "model"]
+    assert filled
+    for j in [e for e in filled if isinstance(e, Judgment)]:
+        for r in j.rules:
+            assert supported(r.condition, tr.text) and supported(r.outcome, tr.text)
 
 
 def test_a_rule_cut_across_two_asr_segments_becomes_one_element() -> None:
@@ -394,7 +510,7 @@ def test_unsure_labels_do_not_become_elements_and_sure_ones_carry_their_confiden
     }
     chat = ScoredChat(LABELS, probs)
     run = extract(hearing(), chat)
-    assert set(chat.top_logprobs_asked) == {5}
+    assert set(chat.top_logprobs_asked) == {5, 0}  # labels with log-probabilities, fields not
     kinds = {e.summary: (e.kind, e.confidence) for e in run.elements if not isinstance(e, Finding)}
     assert next(v for s, v in kinds.items() if "楽楽精算で申請" in s) == ("task", 0.9)
     assert not any("5万円" in s for s in kinds)  # argmax, but 0.3 < MIN_LABEL_PROBABILITY
@@ -474,7 +590,7 @@ def test_a_question_asked_aloud_and_a_frequency_alone_are_not_elements() -> None
     assert [e.summary for e in run.elements] == ["I write it off to miscellaneous expense"]
 
 
-def test_tasks_name_the_documents_they_work_from_and_produce() -> None:
+def test_cue_fallback_names_the_documents_tasks_work_from_and_produce() -> None:
     tr = hearing(
         [
             ("interviewer", "月末は何をしますか。"),
@@ -485,7 +601,8 @@ def test_tasks_name_the_documents_they_work_from_and_produce() -> None:
         ]
     )
     labels = {"請求書を出して": "task", "検収書が届いたら": "task", "download": "task"}
-    tasks = by_kind(extract(tr, LabelChat(labels)).elements, Task)
+    tasks = by_kind(extract(tr, LabelChat(labels), model_fields=False).elements, Task)
+    assert all(t.filled_by == "cues" for t in tasks)
     assert [(t.inputs, t.outputs) for t in tasks] == [
         ([], ["請求書"]),
         (["検収書"], []),
@@ -526,7 +643,9 @@ def test_chunks_run_concurrently_when_asked_and_give_the_same_result() -> None:
     assert one.most == 1 and four.most > 1
     assert [e.summary for e in a.elements] == [e.summary for e in b.elements]
     assert [c.index for c in b.chunks] == sorted(c.index for c in b.chunks)
-    assert seen[-1][0] == seen[-1][1] == len(b.chunks)
+    # one step per chunk labelled, then the fields of the elements in as many steps
+    assert seen[-1][0] == seen[-1][1] == 2 * len(b.chunks)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
 def test_the_step_answering_a_what_if_question_is_the_exception_handling() -> None:
@@ -548,7 +667,7 @@ def test_the_step_answering_a_what_if_question_is_the_exception_handling() -> No
     kinds = [(e.kind, e.summary[:8]) for e in run.elements]
     assert kinds == [
         ("exception", "営業担当に確認し"),
-        ("task", "再入力します"),
+        ("task", "そのあと再入力し"),
         ("exception", "We post "),
         ("task", "倉庫にメールで出"),
     ]

@@ -1,0 +1,438 @@
+"""The model fills each element's fields; every value is checked against the text it came from.
+
+One schema-constrained call per element (prompts ``extract_task``, ``extract_judgment``,
+``extract_exception``: few-shot, Japanese and English), given the element's quote and the
+sentences either side of it ("Before" / "After", same speaker). The answer is validated, sent
+back on error (``calls.ask_validated``) and cached by (model, prompt version, content).
+
+Support check: a value is kept only when it is found in the quote or its neighbours (exactly
+after normalisation, or most of its characters / words are there, see ``supported``). An
+unsupported value is dropped, never shown as fact. The summary is the action / decision /
+trigger, in the hearing's language.
+
+One element per step: a task whose quote tells several steps becomes one task per step, each
+grounded to its own part of the quote (the step's action located in the quote).
+
+When the call fails, ``fill`` returns None and the caller falls back to the cue-derived fields
+(``structure.cue_element``, marked ``filled_by="cues"``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from rapidfuzz import fuzz
+
+from .adapters.llm import ChatModel
+from .align import ground, normalise
+from .calls import Cache, ChunkFailure, ask_cached, cache_key, strict_schema
+from .diagnose import finding_at
+from .errors import LLMError
+from .lexicon import both
+from .models import (
+    AnyElement,
+    ChunkRecord,
+    CriterionStatus,
+    Exception_,
+    Finding,
+    FindingKind,
+    Judgment,
+    RuleRow,
+    Task,
+    Transcript,
+)
+from .prompts import load_prompt
+from .sentences import Unit, summarise
+from .structure import Group, systems_in
+
+LOCATE_MIN = 60.0  # rapidfuzz partial-ratio alignment needed to place a step inside the quote
+SUPPORT_MIN = 0.6  # share of a value's character pairs (ja) / words (en) found in the text
+
+
+# what a consultant should note about an element, asked in the same call (the last key, so the
+# fields are written first); the value names are the prompt's, mapped to the finding kinds
+Remark = Literal[
+    "none",
+    "one_person",
+    "precedent",
+    "oral_only",
+    "approver_varies",
+    "unnecessary",
+    "case_by_case",
+    "recurring",
+]
+REMARK_KIND: dict[str, FindingKind] = {
+    "one_person": FindingKind.PERSON_DEPENDENCY,
+    "precedent": FindingKind.PRECEDENT_FOLLOWING,
+    "oral_only": FindingKind.ORAL_ONLY_CRITERION,
+    "approver_varies": FindingKind.APPROVAL_ROUTE_VARIES,
+    "unnecessary": FindingKind.UNNECESSARY_TASK,
+    "case_by_case": FindingKind.JUDGMENT_WITHOUT_RULE,
+    "recurring": FindingKind.ROUTINE_EXCEPTION,
+}
+
+
+class TaskStep(BaseModel):
+    action: str
+    actor: str = ""
+    inputs: list[str] = Field(default_factory=list, max_length=4)
+    outputs: list[str] = Field(default_factory=list, max_length=4)
+    systems: list[str] = Field(default_factory=list, max_length=4)
+    frequency: str = ""
+    volume: str = ""
+    deadline: str = ""
+
+
+class TaskFields(BaseModel):
+    steps: list[TaskStep] = Field(min_length=1, max_length=4)
+    finding: Remark = "none"
+
+
+class RuleFields(BaseModel):
+    condition: str
+    outcome: str
+
+
+class JudgmentFields(BaseModel):
+    decision: str
+    rules: list[RuleFields] = Field(default_factory=list, max_length=4)
+    decider: str = ""
+    criterion: Literal["stated", "unstated", "absent"]
+    finding: Remark = "none"
+
+
+class ExceptionFields(BaseModel):
+    trigger: str
+    handling: str = ""
+    owner: str = ""
+    frequency: str = ""
+    routine: bool = False
+    finding: Remark = "none"
+
+
+SCHEMAS: dict[str, tuple[str, type[BaseModel]]] = {
+    "task": ("extract_task", TaskFields),
+    "judgment": ("extract_judgment", JudgmentFields),
+    "exception": ("extract_exception", ExceptionFields),
+}
+MAX_TOKENS = {"task": 400, "judgment": 300, "exception": 200}
+
+
+# --------------------------------------------------------------------------- support
+
+
+def _pairs(s: str) -> list[str]:
+    return [s[i : i + 2] for i in range(len(s) - 1)] or [s]
+
+
+def _words(s: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z0-9]+", s.lower()) if len(w) >= 3]
+
+
+def supported(value: str, text: str) -> bool:
+    """``value`` is said in ``text``: it is a substring after normalisation, or at least
+    SUPPORT_MIN of its words (Latin script; a shared 4-letter stem counts) or of its character
+    pairs (Japanese) occur in it."""
+    v, t = normalise(value), normalise(text)
+    if not v:
+        return False
+    if v in t:
+        return True
+    words = _words(value)
+    if words and re.fullmatch(r"[\x00-\x7f]+", value):
+        stems = {w[:4] for w in _words(text)}
+        return sum(w[:4] in stems for w in words) / len(words) >= SUPPORT_MIN
+    pairs = _pairs(v)
+    return sum(p in t for p in pairs) / len(pairs) >= SUPPORT_MIN
+
+
+def _keep(value: str, text: str, dropped: list[str]) -> str:
+    value = value.strip()
+    if value and not supported(value, text):
+        dropped.append(value)
+        return ""
+    return value
+
+
+def _keep_all(values: list[str], text: str, dropped: list[str]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        kept = _keep(v, text, dropped)
+        if kept and kept not in out:
+            out.append(kept)
+    return out
+
+
+# --------------------------------------------------------------------------- the call
+
+
+@dataclass
+class Context:
+    """The quote of a group and the sentences either side of it (same speaker)."""
+
+    quote: str
+    before: str
+    after: str
+    before_unit: Unit | None = None
+    after_unit: Unit | None = None
+
+    @property
+    def text(self) -> str:
+        return f"{self.before}\n{self.quote}\n{self.after}"
+
+    def render(self) -> str:
+        ctx = f"Before: {self.before}\n" if self.before else ""
+        return ctx + (f"After: {self.after}\n" if self.after else "")
+
+
+def context_of(group: Group, units: list[Unit], transcript: Transcript) -> Context:
+    first, last = group.units[0], group.units[-1]
+    speaker = first.segment.speaker
+    before = next(
+        (
+            u
+            for u in reversed(units[: first.index])
+            if u.segment.speaker == speaker and first.index - u.index <= 1 and u.classifiable
+        ),
+        None,
+    )
+    after = next(
+        (
+            u
+            for u in units[last.index + 1 : last.index + 2]
+            if u.segment.speaker == speaker and u.classifiable
+        ),
+        None,
+    )
+    return Context(
+        transcript.text[group.start : group.end],
+        before.text[-160:] if before else "",
+        after.text[:160] if after else "",
+        before,
+        after,
+    )
+
+
+def ask_fields(
+    llm: ChatModel, cache: Cache | None, record: ChunkRecord, label: str, ctx: Context
+) -> BaseModel:
+    name, model = SCHEMAS[label]
+    prompt = load_prompt(name)
+    # the context after the quote stays in the user turn so the few-shot prefix is reused
+    messages = prompt.render(context=ctx.render(), quote=ctx.quote)
+    key = cache_key(llm.name, prompt.id, ctx.render() + ctx.quote)
+    return ask_cached(
+        llm,
+        messages,
+        model,
+        strict_schema(model),
+        record,
+        cache,
+        key,
+        MAX_TOKENS[label],
+        "Answer again with one JSON object that follows the schema.",
+    )
+
+
+# --------------------------------------------------------------------------- elements
+
+
+def _locate_steps(steps: list[TaskStep], quote: str) -> list[int] | None:
+    """Where each step starts in the quote, in order; None when they cannot all be placed."""
+    starts: list[int] = []
+    low = quote.lower()
+    for step in steps:
+        al = fuzz.partial_ratio_alignment(step.action.lower(), low)
+        if al is None or al.score < LOCATE_MIN:
+            return None
+        start = al.dest_start
+        while start < len(quote) and (quote[start] in "、,，。.；; 　" or quote[start].isspace()):
+            start += 1  # a separator ends the step before
+        starts.append(start)
+    if any(b - a < 4 for a, b in itertools.pairwise(starts)):
+        return None  # not in the quote's order, or two steps at one place
+    return starts
+
+
+def _frequency(freq: str, deadline: str, ja: bool) -> str:
+    if freq and deadline:
+        return f"{freq}（{deadline}）" if ja else f"{freq} ({deadline})"
+    return freq or deadline
+
+
+def build(
+    label: str,
+    answer: BaseModel,
+    group: Group,
+    ctx: Context,
+    transcript: Transcript,
+    chunk: int,
+    default_actor: str,
+    system_names: list[str],
+) -> list[AnyElement]:
+    """The elements of one group from the model's checked answer."""
+    ja = transcript.language.value != "en"
+    iid = transcript.interview_id
+    dropped: list[str] = []
+    text = ctx.text
+    common: dict[str, Any] = {
+        "interview_id": iid,
+        "source_chunk": chunk,
+        "confidence": group.confidence,
+        "filled_by": "model",
+    }
+    if isinstance(answer, TaskFields):
+        # a step is one the quote itself tells (the neighbours are context, not this element)
+        steps = [st for st in answer.steps if supported(st.action, ctx.quote)]
+        if not steps:  # the model's actions are not in the quote: the quote is the action
+            steps = [answer.steps[0].model_copy(update={"action": ""})]
+        starts = _locate_steps(steps, ctx.quote) if len(steps) > 1 else [0]
+        if starts is None:  # one task for the whole quote, with the fields of every step
+            first = steps[0]
+            merged = first.model_copy(
+                update={
+                    "inputs": [x for s in steps for x in s.inputs],
+                    "outputs": [x for s in steps for x in s.outputs],
+                    "systems": [x for s in steps for x in s.systems],
+                }
+            )
+            steps, starts = [merged], [0]
+        starts[0] = 0
+        out: list[AnyElement] = []
+        for n, step in enumerate(steps):
+            a = starts[n]
+            b = starts[n + 1] if n + 1 < len(steps) else len(ctx.quote)
+            part = ctx.quote[a:b].strip()
+            begin = group.start + a + (len(ctx.quote[a:b]) - len(ctx.quote[a:b].lstrip()))
+            action = _keep(step.action, part, dropped) or summarise(part, transcript.language.value)
+            systems = _keep_all(step.systems, text, dropped)
+            systems += [s for s in systems_in(part, system_names) if s not in systems]
+            out.append(
+                Task(
+                    summary=action,
+                    evidence=[ground(part, transcript, near=begin)],
+                    action=action,
+                    actor=_keep(step.actor, text, dropped) or default_actor,
+                    inputs=_keep_all(step.inputs, text, dropped),
+                    outputs=_keep_all(step.outputs, text, dropped),
+                    systems=systems,
+                    frequency=_frequency(
+                        _keep(step.frequency, text, dropped),
+                        _keep(step.deadline, text, dropped),
+                        ja,
+                    ),
+                    volume=_keep(step.volume, text, dropped),
+                    **common,
+                )
+            )
+        return out
+    evidence = [ground(ctx.quote, transcript, near=group.start)]
+    if isinstance(answer, JudgmentFields):
+        rules = []
+        for r in answer.rules:
+            cond = _keep(r.condition, text, dropped)
+            outcome = _keep(r.outcome, text, dropped)
+            if cond and outcome:
+                rules.append(RuleRow(condition=cond, outcome=outcome))
+        criterion = CriterionStatus(answer.criterion)
+        if criterion == CriterionStatus.STATED and not rules:
+            criterion = CriterionStatus.UNSTATED  # a rule that cannot be shown is not stated
+        elif criterion == CriterionStatus.ABSENT and rules:
+            criterion = CriterionStatus.STATED  # a rule row the text supports is a stated rule
+        elif (
+            criterion == CriterionStatus.ABSENT
+            and answer.finding != "case_by_case"
+            and not both().search("judgment_without_rule", text)
+        ):
+            # "no rule" needs a second signal (the model's own remark, or the lexicon); else the
+            # rule is only not said here
+            criterion = CriterionStatus.UNSTATED
+        decision = _keep(answer.decision, text, dropped) or _short(ctx.quote)
+        return [
+            Judgment(
+                summary=decision,
+                evidence=evidence,
+                decision=decision,
+                rules=rules,
+                decider=_keep(answer.decider, text, dropped),
+                criterion=criterion,
+                **common,
+            )
+        ]
+    assert isinstance(answer, ExceptionFields)
+    trigger = _keep(answer.trigger, text, dropped) or _short(ctx.quote)
+    frequency = _keep(answer.frequency, text, dropped)
+    return [
+        Exception_(
+            summary=trigger,
+            evidence=evidence,
+            trigger=trigger,
+            handling=_keep(answer.handling, text, dropped),
+            owner=_keep(answer.owner, text, dropped),
+            frequency=frequency,
+            # routine only when the text says how often (a value that passed the check)
+            is_routine=answer.routine and bool(frequency),
+            **common,
+        )
+    ]
+
+
+def remark_finding(
+    answer: BaseModel, group: Group, ctx: Context, transcript: Transcript, chunk: int
+) -> Finding | None:
+    """The finding the model noted about the element, quoting the sentence that says it: the
+    neighbour or the quote where the lexicon sees that kind of remark, else the quote with its
+    neighbours."""
+    kind = REMARK_KIND.get(str(getattr(answer, "finding", "none")))
+    if kind is None:
+        return None
+    cue = both().re(kind.value)
+    for unit in (ctx.after_unit, ctx.before_unit):
+        if unit is not None and cue.search(unit.text):
+            return finding_at(kind, unit.start, unit.end, transcript, chunk)
+    if cue.search(ctx.quote) or kind in (
+        FindingKind.JUDGMENT_WITHOUT_RULE,
+        FindingKind.ROUTINE_EXCEPTION,
+    ):
+        return finding_at(kind, group.start, group.end, transcript, chunk)
+    start = ctx.before_unit.start if ctx.before_unit else group.start
+    end = ctx.after_unit.end if ctx.after_unit else group.end
+    return finding_at(kind, start, end, transcript, chunk)
+
+
+def _short(quote: str) -> str:
+    return quote.strip().rstrip("。.！!？?")
+
+
+def fill(
+    llm: ChatModel,
+    cache: Cache | None,
+    record: ChunkRecord,
+    group: Group,
+    units: list[Unit],
+    transcript: Transcript,
+    chunk: int,
+    default_actor: str,
+    system_names: list[str],
+) -> list[AnyElement] | None:
+    """The group's elements with model-filled fields (and the finding the model noted, last),
+    or None when the model's answer failed."""
+    ctx = context_of(group, units, transcript)
+    try:
+        answer = ask_fields(llm, cache, record, group.label, ctx)
+    except (ChunkFailure, LLMError):
+        return None
+    out = build(group.label, answer, group, ctx, transcript, chunk, default_actor, system_names)
+    finding = remark_finding(answer, group, ctx, transcript, chunk)
+    # "recurring" needs how often, said in the text (an exception with a kept frequency)
+    if (
+        finding is not None
+        and finding.finding == FindingKind.ROUTINE_EXCEPTION
+        and not any(isinstance(e, Exception_) and e.is_routine for e in out)
+    ):
+        finding = None
+    return [*out, finding] if finding is not None else out

@@ -1,0 +1,81 @@
+"""The model-filled fields: prompts, the support check, the finding the model notes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from pipeline.calls import strict_schema
+from pipeline.extract import extract
+from pipeline.fields import SCHEMAS, supported
+from pipeline.models import Finding, FindingKind, Language, Segment, Task, Transcript
+from pipeline.prompts import load_prompt
+from tests.conftest import FakeChat, echo_fields
+
+
+@pytest.mark.parametrize("kind", sorted(SCHEMAS))
+def test_every_few_shot_answer_follows_its_schema_and_quotes_its_text(kind: str) -> None:
+    name, model = SCHEMAS[kind]
+    prompt = load_prompt(name)
+    users = [t for role, t in prompt.messages if role == "user"][:-1]
+    answers = [t for role, t in prompt.messages if role == "assistant"]
+    assert len(answers) == len(users) >= 3
+    schema = strict_schema(model)
+    assert schema["additionalProperties"] is False
+    for user, answer in zip(users, answers, strict=True):
+        value = model.model_validate_json(answer.strip())
+        data = value.model_dump()
+        # the examples follow the rule the prompt states: every value is in the text
+        for step in data.get("steps", [data]):
+            for key in ("actor", "decider", "owner", "frequency", "volume", "deadline"):
+                if step.get(key):
+                    assert supported(step[key], user), (key, step[key])
+
+
+@pytest.mark.parametrize(
+    ("value", "text", "ok"),
+    [
+        ("5万円を超える", "1件5万円を超える場合は、部長の承認も必要です。", True),
+        ("部長の承認が必要", "5万円を超える場合は部長の承認が必要です。", True),
+        ("毎月25日まで", "まず社員が楽楽精算で申請します。", False),
+        ("the controller", "Then the controller signs it off.", True),
+        ("checks each claim", "The clerk checks every claim against the policy.", True),
+        ("the CFO approves", "The clerk checks every claim against the policy.", False),
+        ("", "anything", False),
+    ],
+)
+def test_a_value_is_supported_only_when_the_text_says_it(value: str, text: str, ok: bool) -> None:
+    assert supported(value, text) is ok
+
+
+class NotingChat(FakeChat):
+    """Labels one sentence a task and notes, in its fields answer, that one person knows it."""
+
+    def _next(self) -> str:
+        schema = self.schemas[-1] or {}
+        last = self.calls[-1][-1]["content"]
+        if schema.get("title") == "Label":
+            sentence = last.split("Sentence: ")[-1]
+            return json.dumps({"label": "task" if "入力します" in sentence else "none"})
+        answer: dict[str, Any] = json.loads(echo_fields(schema["title"], last.split("Quote: ")[-1]))
+        return json.dumps(answer | {"finding": "one_person"})
+
+
+def test_the_finding_the_model_notes_quotes_the_neighbour_that_says_it() -> None:
+    lines = [
+        "毎月、請求データを販売管理システムに入力します。",
+        "このやり方は田中さんしか分からないんです。",
+    ]
+    segs = [
+        Segment(id=f"s{i + 1:04d}", start=i * 5.0, end=i * 5.0 + 4.5, speaker="担当", text=t)
+        for i, t in enumerate(lines)
+    ]
+    tr = Transcript(interview_id="int_f", language=Language.JA, segments=segs, duration=10.0)
+    run = extract(tr, NotingChat())
+    (task,) = [e for e in run.elements if isinstance(e, Task)]
+    assert task.evidence[0].quote == lines[0]
+    (finding,) = [e for e in run.elements if isinstance(e, Finding)]
+    assert finding.finding == FindingKind.PERSON_DEPENDENCY
+    assert finding.evidence[0].quote == lines[1]  # the sentence that says it, not the step
