@@ -249,6 +249,29 @@ def run_set(ctx: EvalContext, which: str) -> Section:
     )
 
 
+def retrieval_baseline(ctx: EvalContext, which: str) -> dict[str, float]:
+    """No model: the answer is the first retrieved element's whole indexed text (summary, every
+    field, the quote), or "not covered" below the threshold — what a search box would show."""
+    (store, retriever), _, _ = build(ctx.work_dir / "assistant_samples_baseline")
+    qs = json.loads((QUESTIONS / f"assistant_questions_{which}.json").read_text("utf-8"))
+    facts, refused, n_in, n_out = 0, 0, 0, 0
+    for q in qs["questions"]:
+        rs = retriever.search(q["question"], k=5)
+        covered = retriever.covered(rs)
+        if q["expect"] == "not_covered":
+            n_out += 1
+            refused += not covered
+            continue
+        n_in += 1
+        text = rs[0].text if rs and covered else ""
+        facts += all(has_fact(text, alts) for alts in q["key_facts"])
+    store.close()
+    return {
+        "key facts right": facts / max(n_in, 1),
+        "out-of-scope refused": refused / max(n_out, 1),
+    }
+
+
 def run(ctx: EvalContext) -> Section:
     return run_set(ctx, ctx.options.get("set", "dev"))
 
@@ -263,7 +286,12 @@ def main() -> None:
     p.add_argument("--mode", default="structured", choices=["structured", "generate"])
     p.add_argument("--smoke", action="store_true")
     p.add_argument("--work", default="/tmp/shikumi-eval")
+    p.add_argument("--baseline", action="store_true", help="only the no-model retrieval baseline")
     a = p.parse_args()
+    if a.baseline:
+        ctx = EvalContext(eval_data_dir(), quick=True, work_dir=Path(a.work))
+        print(retrieval_baseline(ctx, a.set))
+        return
     ctx = EvalContext(
         eval_data_dir(),
         quick=True,
