@@ -35,12 +35,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from .errors import NotFoundError
 from .models import (
     DEFAULT_ENGAGEMENT,
-    Engagement,
     ELEMENT_ADAPTER,
     ID_PREFIX,
     AnyElement,
     ChunkRecord,
     ChunkStatus,
+    Engagement,
     Interview,
     InterviewStatus,
     Job,

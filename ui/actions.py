@@ -7,8 +7,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from pipeline import jobs
+from pipeline import correction, jobs
 from pipeline.errors import ShikumiError
+from pipeline.learning import learn_from_edit
 from pipeline.models import Interview, Segment, SegmentFlag, Transcript
 from pipeline.workspace import Workspace
 
@@ -64,7 +65,10 @@ def save_corrections(ws: Workspace, transcript: Transcript, rows: Iterable[dict[
         speaker = str(row.get("speaker") or "").strip()
         if not text or (text == seg.text and speaker == seg.speaker):
             continue  # an emptied segment is ignored: it would shift every later evidence span
-        ws.store.update_segment(transcript.interview_id, _edited(seg, text=text, speaker=speaker))
+        new = _edited(seg, text=text, speaker=speaker)
+        ws.store.update_segment(transcript.interview_id, new)
+        if text != seg.text:  # the same fix is proposed across the engagement
+            learn_from_edit(ws.store, transcript.interview_id, seg, new)
         changed += 1
     return changed
 
@@ -79,3 +83,13 @@ def rename_speaker(ws: Workspace, transcript: Transcript, old: str, new: str) ->
             ws.store.update_segment(transcript.interview_id, _edited(seg, speaker=new))
             changed += 1
     return changed
+
+
+def revert_correction(ws: Workspace, interview_id: str, seg: Segment, index: int) -> None:
+    """Undo an automatic correction (or dismiss a proposed one)."""
+    ws.store.update_segment(interview_id, correction.revert(seg, index))
+
+
+def accept_correction(ws: Workspace, interview_id: str, seg: Segment, index: int) -> None:
+    """Apply a correction proposed from a review elsewhere in the engagement."""
+    ws.store.update_segment(interview_id, correction.accept(seg, index))

@@ -8,7 +8,12 @@ import streamlit as st
 from pipeline import jobs
 from pipeline.models import SegmentFlag
 from ui import state
-from ui.actions import rename_speaker, save_corrections
+from ui.actions import (
+    accept_correction,
+    rename_speaker,
+    revert_correction,
+    save_corrections,
+)
 from ui.components import audio_player, request_play, speaker_label
 from ui.format import escape_md, fmt_time
 from ui.i18n import t
@@ -108,11 +113,60 @@ else:
             st.rerun()
         icons = " ".join(FLAG_ICON[f] for f in seg.flags)
         text = escape_md(seg.text)
+        for c in seg.corrections:
+            if c.status == "applied" and c.replacement in seg.text:
+                text = text.replace(
+                    escape_md(c.replacement), f":blue-background[{escape_md(c.replacement)}]", 1
+                )
         problem = set(seg.flags) - {SegmentFlag.EDITED}
         if problem:
             text = f":orange-background[{text}]"
         who = f"**{escape_md(speaker_label(seg.speaker))}**: " if seg.speaker else ""
         row[1].markdown(f"{who}{text} {icons}")
+
+corrected = [s for s in transcript.segments if s.corrections]
+if corrected:
+    applied = sum(1 for s in corrected for c in s.corrections if c.status == "applied")
+    proposed = sum(1 for s in corrected for c in s.corrections if c.status != "applied")
+    with st.expander(t("corrections_header", n=applied, p=proposed), expanded=proposed > 0):
+        for seg in corrected:
+            for k, c in enumerate(seg.corrections):
+                row = st.columns([1, 7, 1, 1])
+                if row[0].button(fmt_time(seg.start), key=f"cplay_{seg.id}_{k}"):
+                    request_play(iid, seg.start)
+                    st.rerun()
+                if c.status == "applied":
+                    score = f", +{c.score:.1f}" if c.score is not None else ""
+                    row[1].markdown(
+                        escape_md(
+                            t(
+                                "correction_row",
+                                original=c.original,
+                                replacement=c.replacement,
+                                source=t("source_" + c.source),
+                                score=score,
+                            )
+                        )
+                    )
+                    if row[2].button(t("revert"), key=f"crev_{seg.id}_{k}"):
+                        revert_correction(ws, iid, seg, k)
+                        st.session_state["tr_corr"] = t("correction_reverted")
+                        st.rerun()
+                else:
+                    row[1].markdown(
+                        escape_md(
+                            t("correction_proposed", original=c.original, replacement=c.replacement)
+                        )
+                    )
+                    if row[2].button(t("apply"), key=f"cacc_{seg.id}_{k}"):
+                        accept_correction(ws, iid, seg, k)
+                        st.session_state["tr_corr"] = t("correction_applied")
+                        st.rerun()
+                    if row[3].button(t("dismiss"), key=f"cdis_{seg.id}_{k}"):
+                        revert_correction(ws, iid, seg, k)
+                        st.rerun()
+if msg := st.session_state.pop("tr_corr", ""):
+    st.success(msg)
 
 if n := st.session_state.pop("tr_saved", 0):
     st.success(t("corrections_saved", n=n), icon="✏️")
