@@ -39,6 +39,7 @@ TRUSTED_BONUS = 1.5  # a reviewer's correction or a glossary term of this engage
 MAX_CANDIDATES = 8  # per segment (each costs one scoring of the sentence)
 PER_SPAN = 3
 LOW_PROB = 0.5  # Whisper's word probability under which a near reading is worth a look
+UNIT_PROB = 0.9  # the same for a unit after a number
 GATE_MIN_TERMS = 3  # distinct back-office terms the hearing must use...
 GATE_DENSITY = 1.0  # ...and at least this many term occurrences per 100 characters
 CONTEXT_CHARS = 60
@@ -197,6 +198,8 @@ def candidates(
                             (a, b, e.term), Candidate(a, b, surface, e.term, e.source, 0)
                         )
     for a, b, unit, units in number_units(toks):
+        if char_prob is not None and min(char_prob[a:b], default=1.0) >= UNIT_PROB:
+            continue  # Whisper was sure of the unit
         for u in units:
             out.setdefault((a, b, u), Candidate(a, b, unit, u, "number", 1))
     ranked = sorted(out.values(), key=lambda c: (c.source != "review", c.distance, c.start))

@@ -18,6 +18,7 @@ from .errors import ShikumiError
 SUFFIXES = (".pdf", ".docx", ".xlsx", ".txt", ".md", ".csv")
 _TAG_TEXT = re.compile(r"<(?:w:t|t)(?:\s[^>]*)?>([^<]*)</(?:w:t|t)>")
 _CONTENT = re.compile(r"[\u3400-\u9fff\u30a1-\u30fa]")
+_WORDLIKE = re.compile(r"[\u3400-\u9fff\u3005\u30a1-\u30fa\u30fcA-Za-z]+")  # 楽楽, kintone
 MAX_TERMS = 2000
 
 
@@ -64,7 +65,9 @@ def terms_from_text(text: str) -> list[str]:
     for line in text.splitlines():
         run: list[str] = []
         for tok in [*tokens(line[:2000]), None]:
-            if tok is not None and (tok.noun or (tok.oov and _CONTENT.search(tok.surface))):
+            if tok is not None and (
+                tok.noun or tok.pos[0] in ("接頭辞", "接尾辞") or _WORDLIKE.fullmatch(tok.surface)
+            ):
                 run.append(tok.surface)
                 continue
             term = "".join(run)

@@ -60,11 +60,16 @@ def _unit_readings() -> dict[str, str]:
 
 
 def unit_candidates(unit: str) -> list[str]:
-    """Units whose reading is the heard unit's reading or one kana away (not the unit itself)."""
+    """Units whose reading is one kana away from the heard unit's, with the same last kana
+    (マンネン ~ マンエン), two kana or longer (not the unit itself)."""
     heard = reading(unit)
     if not heard:
         return []
-    return [u for u, r in _unit_readings().items() if u != unit and r and distance(r, heard) <= 1]
+    return [
+        u
+        for u, r in _unit_readings().items()
+        if u != unit and len(r) >= 2 and r[-1] == heard[-1] and distance(r, heard) <= 1
+    ]
 
 
 def number_units(toks: list[Token]) -> list[tuple[int, int, str, list[str]]]:
@@ -73,7 +78,7 @@ def number_units(toks: list[Token]) -> list[tuple[int, int, str, list[str]]]:
     for prev, tok in pairwise(toks):
         if not prev.number or tok.number:
             continue
-        if tok.surface in UNITS or tok.pos[0] == "接尾辞" or "助数詞" in "".join(tok.pos):
+        if tok.surface in UNITS and tok.surface not in ("%", "ドル"):
             cands = unit_candidates(tok.surface)
             if cands:
                 out.append((tok.start, tok.end, tok.surface, cands))

@@ -48,6 +48,9 @@ class OpenAITranscriber:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.Client(timeout=timeout, headers=headers)
 
+    def close(self) -> None:
+        self._http.close()
+
     def transcribe(
         self,
         audio: np.ndarray,
