@@ -25,9 +25,13 @@ from pipeline.readings import KATA_ONLY, reading, tokens
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "pipeline" / "data"
-HANDBOOKS = Path(os.environ.get("SHIKUMI_EVAL_DATA", REPO.parent / "shared" / "eval-data")) / "ja_employee_handbooks"
+EVAL_DATA = Path(os.environ.get("SHIKUMI_EVAL_DATA", REPO.parent / "shared" / "eval-data"))
+HANDBOOKS = EVAL_DATA / "ja_employee_handbooks"
 _CONTENT = re.compile(r"[\u3400-\u9fff\u30a1-\u30fa]")
-_GENERIC = set("場合 時 前 後 方 中 上 下 外 内 者 等 他 ほか 以上 以下 以外 次 各号 同項 前項 本条 第".split())
+_GENERIC_WORDS = (
+    "場合 時 前 後 方 中 上 下 外 内 者 等 他 ほか 以上 以下 以外 次 各号 同項 前項 本条 第"
+)
+_GENERIC = set(_GENERIC_WORDS.split())
 
 
 def team_terms() -> list[str]:
