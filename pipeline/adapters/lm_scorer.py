@@ -12,6 +12,7 @@ prompt cache makes each further variant cheap.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
@@ -20,15 +21,25 @@ from ..compute import heavy
 from ..errors import LLMError
 from ..settings import EMBEDDED, Settings
 
+QWEN_BOS = "<|endoftext|>"  # Qwen2.5's BOS token (id 151643), parsed as a special token
+
 
 class CompletionScorer:
     """Log-probabilities through ``/v1/completions`` with ``echo`` and ``logprobs``."""
 
-    def __init__(self, base_url: str, model: str, api_key: str = "local", local: bool = True):
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str = "local",
+        local: bool = True,
+        prefix: str = "",
+    ):
         from openai import OpenAI
 
         self.name = model
         self.local = local
+        self.prefix = prefix
         self._client = OpenAI(base_url=base_url, api_key=api_key, timeout=120.0, max_retries=1)
         self.calls = 0
 
@@ -39,7 +50,7 @@ class CompletionScorer:
         return [self._one(context, t) for t in texts]
 
     def _one(self, context: str, text: str) -> float:
-        prompt = context + text
+        prompt = self.prefix + context + text
         try:
             with self._turn():
                 resp: Any = self._client.completions.create(
@@ -59,7 +70,8 @@ class CompletionScorer:
                 cause=exc,
             ) from exc
         self.calls += 1
-        return sentence_logprob(resp.choices[0].logprobs, len(context), len(prompt))
+        # offsets count from after the prefix (its token is not echoed)
+        return sentence_logprob(resp.choices[0].logprobs, len(context), len(context + text))
 
 
 def sentence_logprob(logprobs: Any, start: int, end: int) -> float:
@@ -85,7 +97,12 @@ def sentence_scorer(settings: Settings) -> CompletionScorer | None:
         from .llama_server import MODEL_ALIAS
         from .llm import embedded_server
 
-        return CompletionScorer(embedded_server(settings).base_url, MODEL_ALIAS, local=True)
+        # llama-cpp-python 0.3.36 aligns echoed prompt log-probabilities with the token they
+        # predict only when the prompt starts with the BOS token (else each token gets the
+        # probability of itself following itself); Qwen adds none, so the scorer does
+        return CompletionScorer(
+            embedded_server(settings).base_url, MODEL_ALIAS, local=True, prefix=QWEN_BOS
+        )
     if provider == "openai_compatible" and settings.llm_base_url:
         return CompletionScorer(
             settings.llm_base_url,
@@ -102,11 +119,14 @@ class LazyScorer:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.name = "lazy"
+        self.start_s = 0.0  # time taken to start the model (the embedded server) on first use
         self._inner: CompletionScorer | None = None
 
     def logprobs(self, context: str, texts: Sequence[str]) -> list[float]:
         if self._inner is None:
+            t0 = time.monotonic()
             self._inner = sentence_scorer(self.settings)
+            self.start_s = time.monotonic() - t0
             if self._inner is None:
                 raise LLMError(
                     "The configured LLM gives no prompt log-probabilities.",
