@@ -205,7 +205,7 @@ def _transcribe(
             getattr(stt, "batch_size", 0),
             case["language"],
             vocab.prompt() if prompt else None,
-            gate,
+            gate and prompt,  # the gate only decides whether the prompt is used
         ],
         ensure_ascii=False,
     )
@@ -331,11 +331,14 @@ def run(ctx: EvalContext) -> Section:
             res["edits"], res["n"] = error_rate(text, case["reference"], lang)
             kt = key_terms(text, case["reference"], lang)
             res["kt_right"], res["kt_total"] = kt.right, kt.total
+            kw = key_terms(text, case["reference"], lang, same_word=True)
+            res["kw_right"], res["kw_total"] = kw.right, kw.total
             results[cfg][case["name"]] = res
             details.setdefault(case["name"], {"kind": case.get("kind", case["group"])})[cfg] = {
                 "rate": round(res["edits"] / max(res["n"], 1), 4),
                 "key_terms": None if kt.accuracy is None else round(kt.accuracy, 4),
                 "key_terms_n": kt.total,
+                "key_terms_same_word": None if kw.accuracy is None else round(kw.accuracy, 4),
                 "missed": kt.missed,
                 "text": text,
                 "corrections": [
@@ -347,7 +350,7 @@ def run(ctx: EvalContext) -> Section:
             }
         scorer.save()
 
-    def pooled(cfg: str, pick: Any) -> tuple[float | None, float | None, int]:
+    def pooled(cfg: str, pick: Any, kt: str = "kt") -> tuple[float | None, float | None, int]:
         e = n = r = t = k = 0
         for case in all_cases:
             if not pick(case):
@@ -355,7 +358,7 @@ def run(ctx: EvalContext) -> Section:
             res = results[cfg].get(case["name"])
             if res:
                 e, n, k = e + res["edits"], n + res["n"], k + 1
-                r, t = r + res["kt_right"], t + res["kt_total"]
+                r, t = r + res[f"{kt}_right"], t + res[f"{kt}_total"]
         return (e / n if n else None), (r / t if t else None), k
 
     groups: list[tuple[str, str, Any]] = []
@@ -395,6 +398,19 @@ def run(ctx: EvalContext) -> Section:
                     k,
                 )
             )
+            if _lang == "ja":
+                _, base_kw, _ = pooled("raw", pick, "kw")
+                _, kw, _ = pooled(cfg, pick, "kw")
+                metrics.append(
+                    Metric(
+                        f"key terms right (same word), {label.split(' ', 1)[1]} ({cfg})",
+                        kw,
+                        base_kw,
+                        "raw Whisper base",
+                        "",
+                        k,
+                    )
+                )
     if compute_s:
         metrics.append(
             Metric(f"RTF ({DEFAULT}, short clips)", compute_s / audio_s, target="<= 0.15")
@@ -425,7 +441,8 @@ def run(ctx: EvalContext) -> Section:
             "CER/WER pooled over cases (total edits / total reference length).",
             "Normalised: NFKC, lower case, punctuation/spaces removed, kanji numerals -> digits.",
             "Key terms: the reference's nouns and numbers with units that the transcript has "
-            "exactly at the aligned place (eval/keyterms.py); English: content words.",
+            "exactly at the aligned place (eval/keyterms.py); English: content words. "
+            "'Same word': spelling variants of a word count as right (振込 = 振り込み).",
         ],
         details=details,
     )

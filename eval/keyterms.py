@@ -92,6 +92,15 @@ def _is_unit(pos: tuple[str, ...]) -> bool:
     )
 
 
+def same_word_ja(text: str) -> str:
+    """The text with every word in Sudachi's normalised spelling (振り込み = 振込, つど = 都度,
+    エクセル stays エクセル): for the "same word" variant of the measure."""
+    return "\n".join(
+        "".join(m.normalized_form() for m in _tokenizer().tokenize(line))
+        for line in unicodedata.normalize("NFKC", text).splitlines()
+    )
+
+
 def terms_ja(reference: str) -> tuple[str, list[Term]]:
     """The normalised reference and its key terms (spans in it)."""
     # kanji numerals become digits first (like CER), so Sudachi sees 50万円 as number + unit
@@ -160,8 +169,14 @@ def terms_en(reference: str) -> tuple[list[str], list[Term]]:
 # --------------------------------------------------------------------------- scoring
 
 
-def key_terms(hypothesis: str, reference: str, language: str) -> KeyTermResult:
-    """How many of the reference's key terms the hypothesis has right, at the aligned place."""
+def key_terms(
+    hypothesis: str, reference: str, language: str, same_word: bool = False
+) -> KeyTermResult:
+    """How many of the reference's key terms the hypothesis has right, at the aligned place.
+    ``same_word``: spelling variants of one word count as right (Japanese: both texts in
+    Sudachi's normalised spelling first)."""
+    if same_word and language == "ja":
+        hypothesis, reference = same_word_ja(hypothesis), same_word_ja(reference)
     from rapidfuzz.distance import Levenshtein
 
     from eval.asr import normalize
