@@ -43,6 +43,7 @@ UNIT_PROB = 0.9  # the same for a unit after a number
 GATE_MIN_TERMS = 3  # distinct back-office terms the hearing must use...
 GATE_DENSITY = 1.0  # ...and at least this many term occurrences per 100 characters
 CONTEXT_CHARS = 60
+_NUMERAL = re.compile(r"[0-9０-９〇一二三四五六七八九十百千万億兆]")
 _KANJI_RUN = re.compile(r"[\u3400-\u9fff\u3005]{2,}")
 HEADER = {"ja": "業務ヒアリングの書き起こし:\n", "en": "Transcript of a back-office hearing:\n"}
 
@@ -164,8 +165,8 @@ def candidates(
                 break
             a, b = span[0].start, span[-1].end
             surface = text[a:b]
-            if len(surface) < 2 or any(guarded[a:b]):
-                continue
+            if len(surface) < 2 or any(guarded[a:b]) or _NUMERAL.search(surface):
+                continue  # numbers are left to the unit check
             word = is_word(surface)
             unsure = char_prob is not None and min(char_prob[a:b], default=1.0) < LOW_PROB
             found: list[tuple[str, str, int]] = []
@@ -174,7 +175,7 @@ def candidates(
                 for entry, dist in lex.similar(surface, r):
                     if dist == 0 or not word or unsure:
                         found.append((entry.term, entry.source, dist))
-            if not word and len(surface) <= 4:
+            if (not word or unsure) and len(surface) <= 4:
                 found += [(e.term, e.source, 0) for e in lex.spelled(surface)]
             kept = 0
             for term, source, dist in sorted(found, key=lambda f: f[2]):
@@ -190,7 +191,7 @@ def candidates(
         for a in range(m.start(), m.end() - 1):
             for b in range(a + 2, min(m.end(), a + 4) + 1):
                 surface = text[a:b]
-                if any(guarded[a:b]) or is_word(surface):
+                if any(guarded[a:b]) or is_word(surface) or _NUMERAL.search(surface):
                     continue
                 for e in lex.spelled(surface)[:PER_SPAN]:
                     if e.term not in text[max(0, a - 2) : b + 2]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from itertools import pairwise
 
-from .readings import Token, distance, reading
+from .readings import KANJI, Token, distance, reading
 
 # counters and units of back-office talk (amounts, periods, counts)
 UNITS: tuple[str, ...] = (
@@ -80,6 +80,10 @@ def number_units(toks: list[Token]) -> list[tuple[int, int, str, list[str]]]:
             continue
         if tok.surface in UNITS and tok.surface not in ("%", "ドル"):
             cands = unit_candidates(tok.surface)
-            if cands:
-                out.append((tok.start, tok.end, tok.surface, cands))
+        elif KANJI.fullmatch(tok.surface):  # a kanji read like a unit (1権 -> 1件, 1階 -> 1回)
+            cands = [u for u, r in _unit_readings().items() if r == tok.reading]
+        else:
+            cands = []
+        if cands:
+            out.append((tok.start, tok.end, tok.surface, cands))
     return out
