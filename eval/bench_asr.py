@@ -88,7 +88,7 @@ def one(path: Path, batch: int | None) -> dict[str, float]:
     return {
         "llm_start_s": llm_start_s,
         "correction_replaced": corr.get("replaced", 0),
-        "correction_scored": corr.get("scored_sentences", 0),
+        "correction_scored": corr.get("scored_spans", 0),
         "llm_server_peak_mb": _server_peak_mb(),
         "audio_min": tr.duration / 60,
         "seconds": run_s,

@@ -7,9 +7,9 @@
    (``Lexicon.similar``: the bundled back-office lexicon, the glossary, the uploaded documents,
    the engagement's other hearings, the reviewers' corrections), and each unit after a number
    whose reading is near another unit's (50万年 -> 50万円).
-3. **Scoring.** The sentence with each candidate and the sentence as heard are scored by a
-   language model (the embedded LLM's log-probabilities of the whole sentence, given the
-   sentence before it). A candidate replaces the heard words only when it raises the
+3. **Scoring.** The words with each candidate and the words as heard are scored by a
+   language model (the embedded LLM's log-probabilities of the span and the few characters
+   after it, given the sentence up to it and the end of the sentence before). A candidate replaces the heard words only when it raises the
    sentence's log-probability by a clear margin (``MARGIN`` nats; less for a heard span that is
    not a word at all, or a term a reviewer already confirmed).
 4. **Record.** Every replacement is a ``Correction`` on its segment (original, replacement,
@@ -36,13 +36,14 @@ from .readings import KANJI, KATA, KATA_ONLY, Token, is_word, reading, tokens
 MARGIN = 3.0  # nats the sentence must gain with the candidate (tuned on dev hearings only)
 NON_WORD_BONUS = 1.5  # the heard span is not a dictionary word: an ASR invention
 TRUSTED_BONUS = 1.5  # a reviewer's correction or a glossary term of this engagement
-MAX_CANDIDATES = 8  # per segment (each costs one scoring of the sentence)
-PER_SPAN = 3
+MAX_CANDIDATES = 8  # per segment (each costs one scoring of a few words)
+PER_SPAN = 2
 LOW_PROB = 0.5  # Whisper's word probability under which a near reading is worth a look
 UNIT_PROB = 0.9  # the same for a unit after a number
 GATE_MIN_TERMS = 3  # distinct back-office terms the hearing must use...
 GATE_DENSITY = 1.0  # ...and at least this many term occurrences per 100 characters
-CONTEXT_CHARS = 60
+CONTEXT_CHARS = 30  # of the segment before, as context
+LOOKAHEAD = 8  # characters after a span that are scored with it
 _NUMERAL = re.compile(r"[0-9０-９〇一二三四五六七八九十百千万億兆]")
 _KANJI_RUN = re.compile(r"[\u3400-\u9fff\u3005]{2,}")
 HEADER = {"ja": "業務ヒアリングの書き起こし:\n", "en": "Transcript of a back-office hearing:\n"}
@@ -343,7 +344,7 @@ class Stats:
     density: float = 0.0
     candidates: int = 0
     replaced: int = 0
-    scored_sentences: int = 0
+    scored_spans: int = 0
     lm_error: str = ""
 
 
@@ -399,17 +400,28 @@ def _choose(
         gains = [None] * len(keep)
         pairs = list(zip(keep, gains, strict=True))
     else:
+        # each heard span and its candidates are scored from the span to LOOKAHEAD characters
+        # after it, given everything before it: the variants share that prefix (the server's
+        # prompt cache evaluates it once) and differ only where they differ
+        spans: dict[tuple[int, int], list[Candidate]] = {}
+        for c in cands:
+            spans.setdefault((c.start, c.end), []).append(c)
+        pairs = []
         try:
-            scores = scorer.logprobs(context, [text, *(c.apply(text) for c in cands)])
+            for (a, b), group in spans.items():
+                tail = text[b : b + LOOKAHEAD]
+                scores = scorer.logprobs(
+                    context + text[:a], [text[a:b] + tail, *(c.replacement + tail for c in group)]
+                )
+                stats.scored_spans += 1
+                pairs += [
+                    (c, s - scores[0])
+                    for c, s in zip(group, scores[1:], strict=True)
+                    if s - scores[0] >= _margin(c)
+                ]
         except ShikumiError as exc:  # the model went away: go on without it
             stats.lm_error = str(exc)
             return _choose(text, cands, None, context, stats)
-        stats.scored_sentences += 1
-        pairs = [
-            (c, s - scores[0])
-            for c, s in zip(cands, scores[1:], strict=True)
-            if s - scores[0] >= _margin(c)
-        ]
         pairs.sort(key=lambda p: -(p[1] or 0.0))
     chosen: list[Candidate] = []
     chosen_gains: list[float | None] = []
