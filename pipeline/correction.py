@@ -9,9 +9,10 @@
    whose reading is near another unit's (50万年 -> 50万円).
 3. **Scoring.** The words with each candidate and the words as heard are scored by a
    language model (the embedded LLM's log-probabilities of the span and the few characters
-   after it, given the sentence up to it and the end of the sentence before). A candidate replaces the heard words only when it raises the
-   sentence's log-probability by a clear margin (``MARGIN`` nats; less for a heard span that is
-   not a word at all, or a term a reviewer already confirmed).
+   after it, given the sentence up to it and the end of the sentence before). A candidate
+   replaces the heard words only when it raises that log-probability by a clear margin
+   (``MARGIN`` nats; less for a heard span that is not a word at all, or a term a reviewer
+   already confirmed).
 4. **Record.** Every replacement is a ``Correction`` on its segment (original, replacement,
    source, score, the Whisper words it took over); the words are merged so that the text stays
    the words joined and the timings stay right; ``revert`` undoes one exactly.
