@@ -45,6 +45,9 @@ GATE_MIN_TERMS = 3  # distinct back-office terms the hearing must use...
 GATE_DENSITY = 1.0  # ...and at least this many term occurrences per 100 characters
 CONTEXT_CHARS = 30  # of the segment before, as context
 LOOKAHEAD = 8  # characters after a span that are scored with it
+# spans scored by the language model per audio minute (each costs ~3 short scorings): bounds
+# the correction's share of the transcription time (docs/benchmarks.md)
+LM_SPANS_PER_MINUTE = 12
 _NUMERAL = re.compile(r"[0-9０-９〇一二三四五六七八九十百千万億兆]")
 _KANJI_RUN = re.compile(r"[\u3400-\u9fff\u3005]{2,}")
 HEADER = {"ja": "業務ヒアリングの書き起こし:\n", "en": "Transcript of a back-office hearing:\n"}
@@ -366,16 +369,38 @@ def correct_segments(
     stats.in_domain = in_domain((s.text for s in segments), lex)
     if gate and not stats.in_domain and not confusions:
         return segments
-    out: list[Segment] = []
-    prev = ""
-    for seg in segments:
-        cands = candidates(seg.text, lex, confusions, char_probabilities(seg))
+    per_segment: list[list[Candidate]] = []
+    suspicion: list[tuple[float, int, tuple[int, int]]] = []
+    for k, seg in enumerate(segments):
+        probs = char_probabilities(seg)
+        cands = candidates(seg.text, lex, confusions, probs)
         if not stats.in_domain and gate:
             cands = [c for c in cands if c.source == "review"]
-        stats.candidates += len(cands)
-        chosen, scores = _choose(seg.text, cands, scorer, HEADER[language] + prev, stats)
+        per_segment.append(cands)
+        for a, b in {(c.start, c.end) for c in cands}:
+            prob = min(probs[a:b], default=1.0) if probs else 1.0
+            word = is_word(seg.text[a:b])
+            suspicion.append((prob + (1.0 if word else 0.0), k, (a, b)))
+    stats.candidates = sum(len(c) for c in per_segment)
+    # the language model scores the most suspicious spans (not words, then Whisper's least
+    # sure words) up to a budget per audio minute; the others get the rule without a model
+    minutes = max((segments[-1].end - segments[0].start) / 60.0, 1.0)
+    budget = int(LM_SPANS_PER_MINUTE * minutes)
+    scored = {(k, span) for _, k, span in sorted(suspicion)[:budget]}
+    out: list[Segment] = []
+    prev = ""
+    for k, (seg, cands) in enumerate(zip(segments, per_segment, strict=True)):
+        lm = [c for c in cands if (k, (c.start, c.end)) in scored]
+        rest = [c for c in cands if (k, (c.start, c.end)) not in scored]
+        context = HEADER[language] + prev
+        chosen, scores = _choose(seg.text, lm, scorer, context, stats)
         if stats.lm_error:
             scorer = None
+        more, more_scores = _choose(seg.text, rest, None, context, stats)
+        for c, g in zip(more, more_scores, strict=True):
+            if all(c.end <= o.start or c.start >= o.end for o in chosen):
+                chosen.append(c)
+                scores.append(g)
         out.append(apply(seg, chosen, scores) if chosen else seg)
         prev = out[-1].text[-CONTEXT_CHARS:] + "\n"
         stats.replaced += len(chosen)
