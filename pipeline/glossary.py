@@ -1,4 +1,9 @@
-"""Domain vocabulary: hints for Whisper and a correction pass for mis-heard glossary terms.
+"""Domain vocabulary: hints for Whisper (the glossary prompt) and the session-2 rule-based
+correction of glossary terms.
+
+The product's correction is now ``pipeline/correction.py`` (candidates from readings of the
+back-office lexicon, scored in context by the LLM, recorded and revertable); ``transcribe_file``
+no longer calls ``Glossary.correct_all``, which stays as the simple rule it documents below.
 
 Whisper base hears business words as homophones (承認 -> 商人, 照合 -> 証合, 課長 -> 家庁).
 Two levers, both measured in ``eval/asr.py`` (figures in docs/benchmarks.md):
