@@ -128,3 +128,20 @@ def test_a_proposal_changes_nothing_until_accepted() -> None:
     assert "".join(w.word for w in applied.words) == applied.text
     dismissed = revert(s, 0)
     assert dismissed.text == "部長の決断が必要です" and not dismissed.corrections
+
+
+@pytest.mark.slow
+def test_the_embedded_llm_prefers_the_business_term_in_context(tmp_path) -> None:
+    """The real scorer (Qwen2.5-Coder-1.5B via llama.cpp, BOS-aligned echo log-probs)."""
+    from pipeline.adapters.lm_scorer import sentence_scorer
+    from pipeline.settings import load_settings
+
+    scorer = sentence_scorer(load_settings(tmp_path / "ws"))
+    assert scorer is not None
+    ctx = "業務ヒアリングの書き起こし:\n5万円を超える場合は部長の"
+    heard, meant = scorer.logprobs(ctx, ["商人が必要です。", "承認が必要です。"])
+    assert meant - heard > 3.0
+    segs = [seg(t, i=k) for k, t in enumerate(BUSINESS)]
+    segs.append(seg("月末に形状して、部長の商人を得ます", i=9))
+    out = correct_segments(segs, LEX, "ja", scorer)
+    assert out[-1].text == "月末に計上して、部長の承認を得ます"
