@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import time
 import unicodedata
 from pathlib import Path
@@ -349,6 +350,11 @@ def run(ctx: EvalContext) -> Section:
                 **{k: v for k, v in info.items() if v is not None},
             }
         scorer.save()
+        print(f"asr: {case['name']} done, LM {scorer.seconds:.0f} s", file=sys.stderr, flush=True)
+        if ctx.options.get("asr_out"):  # partial results, case by case
+            Path(ctx.options["asr_out"]).write_text(
+                json.dumps(details, ensure_ascii=False, indent=1), "utf-8"
+            )
 
     def pooled(cfg: str, pick: Any, kt: str = "kt") -> tuple[float | None, float | None, int]:
         e = n = r = t = k = 0
@@ -468,6 +474,8 @@ def main() -> None:
         opts["asr_configs"] = args.configs.split(",")
     if args.cases:
         opts["asr_cases"] = args.cases.split(",")
+    if args.out:
+        opts["asr_out"] = args.out
     ctx = EvalContext(eval_data_dir(), quick=not args.full, work_dir=Path(args.work), options=opts)
     section = run(ctx)
     for m in section.metrics:
