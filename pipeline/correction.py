@@ -24,6 +24,7 @@ spans that are not dictionary words and read exactly like a term are replaced (�
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -48,6 +49,7 @@ LOOKAHEAD = 8  # characters after a span that are scored with it
 # spans scored by the language model per audio minute (each costs ~3 short scorings): bounds
 # the correction's share of the transcription time (docs/benchmarks.md)
 LM_SPANS_PER_MINUTE = 12
+LM_SECONDS_PER_MINUTE = 3.0  # and at most this much scoring time (RTF +0.05)
 _NUMERAL = re.compile(r"[0-9０-９〇一二三四五六七八九十百千万億兆]")
 _KANJI_RUN = re.compile(r"[\u3400-\u9fff\u3005]{2,}")
 HEADER = {"ja": "業務ヒアリングの書き起こし:\n", "en": "Transcript of a back-office hearing:\n"}
@@ -350,6 +352,7 @@ class Stats:
     replaced: int = 0
     scored_spans: int = 0
     lm_error: str = ""
+    lm_seconds: float = 0.0
 
 
 def correct_segments(
@@ -360,8 +363,11 @@ def correct_segments(
     confusions: dict[str, str] | None = None,
     gate: bool = True,
     stats: Stats | None = None,
+    lm_seconds_per_minute: float | None = LM_SECONDS_PER_MINUTE,
 ) -> list[Segment]:
-    """The correction pass over a transcript's segments (Japanese); returns new segments."""
+    """The correction pass over a transcript's segments (Japanese); returns new segments.
+    ``lm_seconds_per_minute``: the language model's time budget (None: only the count budget,
+    for evaluations whose scores come from a cache)."""
     stats = stats if stats is not None else Stats()
     if language != "ja" or not segments:
         return segments
@@ -393,7 +399,11 @@ def correct_segments(
         lm = [c for c in cands if (k, (c.start, c.end)) in scored]
         rest = [c for c in cands if (k, (c.start, c.end)) not in scored]
         context = HEADER[language] + prev
+        if lm_seconds_per_minute is not None and stats.lm_seconds > lm_seconds_per_minute * minutes:
+            rest, lm = [*lm, *rest], []  # out of time: the rest get the rule without a model
+        t0 = time.monotonic()
         chosen, scores = _choose(seg.text, lm, scorer, context, stats)
+        stats.lm_seconds += time.monotonic() - t0
         if stats.lm_error:
             scorer = None
         more, more_scores = _choose(seg.text, rest, None, context, stats)

@@ -19,7 +19,13 @@ import numpy as np
 
 from .adapters.whisper import RawSegment, SpeechToText
 from .audio import SAMPLE_RATE, decode, frame_rms, probe, sha256_of, speech_level
-from .correction import SentenceScorer, Stats, correct_segments, in_domain
+from .correction import (
+    LM_SECONDS_PER_MINUTE,
+    SentenceScorer,
+    Stats,
+    correct_segments,
+    in_domain,
+)
 from .glossary import DEFAULT_TERMS_EN, DEFAULT_TERMS_JA, Glossary
 from .lexicon import Lexicon, for_hearing
 from .models import Language, Segment, SegmentFlag, Transcript, Word
@@ -371,11 +377,20 @@ def correction_pass(
     pairs: dict[str, str] | None = None,
     gate: bool = True,
     report: dict[str, Any] | None = None,
+    time_budget: bool = True,
 ) -> list[Segment]:
-    """The reading-aware correction of a finished transcript (``pipeline.correction``)."""
+    """The reading-aware correction of a finished transcript (``pipeline.correction``).
+    ``time_budget``: False for evaluations whose model scores come from a cache."""
     stats = Stats()
     out = correct_segments(
-        segments, lex, language, scorer, confusions=pairs, gate=gate, stats=stats
+        segments,
+        lex,
+        language,
+        scorer,
+        confusions=pairs,
+        gate=gate,
+        stats=stats,
+        lm_seconds_per_minute=LM_SECONDS_PER_MINUTE if time_budget else None,
     )
     if report is not None:
         report["correction"] = dict(stats.__dict__)
