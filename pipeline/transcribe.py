@@ -26,7 +26,7 @@ from .correction import (
     correct_segments,
     in_domain,
 )
-from .glossary import DEFAULT_TERMS_EN, DEFAULT_TERMS_JA, Glossary
+from .glossary import DEFAULT_CONFUSIONS_JA, DEFAULT_TERMS_EN, DEFAULT_TERMS_JA, Glossary
 from .lexicon import Lexicon, for_hearing
 from .models import Language, Segment, SegmentFlag, Transcript, Word
 from .speakers import INTERVIEWEE, INTERVIEWER, label_speakers
@@ -220,7 +220,7 @@ def _user_vocabulary(vocab: Glossary) -> tuple[list[str], dict[str, str]]:
     """The glossary's own terms (not the built-in defaults) and its heard=meant pairs."""
     defaults = set(DEFAULT_TERMS_JA) | set(DEFAULT_TERMS_EN)
     user = [t for t in vocab.terms if t not in defaults]
-    pairs = {h: m for h, m in vocab.confusions.items() if h not in ("商人", "決策")}
+    pairs = {h: m for h, m in vocab.confusions.items() if DEFAULT_CONFUSIONS_JA.get(h) != m}
     return user, pairs
 
 
