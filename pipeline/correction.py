@@ -1,7 +1,8 @@
 """Reading-aware correction: business terms that Whisper heard as another word, fixed in context.
 
-1. **Gate.** Only a hearing whose own words match the back-office lexicon (``in_domain``) is
-   corrected; other speech (news, stories) is left exactly as Whisper wrote it.
+1. **Gate.** Only a hearing whose own words match the back-office lexicon (``in_domain``) gets
+   lexicon terms; in other speech (news, stories) only a unit after a number can change, and
+   only where the language model prefers it clearly (1階の打ち上げ費用 -> 1回).
 2. **Candidates** come from readings, not from a table of observed errors: each span of one to
    three words whose reading is the same as, or near, the reading of a lexicon term
    (``Lexicon.similar``: the bundled back-office lexicon, the glossary, the uploaded documents,
@@ -373,15 +374,15 @@ def correct_segments(
         return segments
     stats.distinct_terms, stats.density = gate_stats((s.text for s in segments), lex)
     stats.in_domain = in_domain((s.text for s in segments), lex)
-    if gate and not stats.in_domain and not confusions:
-        return segments
+    if gate and not stats.in_domain and scorer is None and not confusions:
+        return segments  # outside the domain only model-checked units (and reviewers' pairs)
     per_segment: list[list[Candidate]] = []
     suspicion: list[tuple[float, int, tuple[int, int]]] = []
     for k, seg in enumerate(segments):
         probs = char_probabilities(seg)
         cands = candidates(seg.text, lex, confusions, probs)
-        if not stats.in_domain and gate:
-            cands = [c for c in cands if c.source == "review"]
+        if not stats.in_domain and gate:  # a unit after a number is not a back-office word
+            cands = [c for c in cands if c.source in ("review", "number")]
         per_segment.append(cands)
         for a, b in {(c.start, c.end) for c in cands}:
             prob = min(probs[a:b], default=1.0) if probs else 1.0

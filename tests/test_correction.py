@@ -87,6 +87,18 @@ def test_speech_outside_the_domain_is_left_alone() -> None:
     assert scorer.calls == []  # not even scored
 
 
+def test_outside_the_domain_only_a_unit_after_a_number_can_change() -> None:
+    news = seg(
+        "1階の打ち上げ費用がおよそ100億円と高額です",
+        ["1", "階", "の打ち上げ費用がおよそ100億円と高額です"],
+    )
+    news.words[1].probability = 0.4  # Whisper was unsure of the counter
+    scorer = FakeScorer(preferred=("1回",))
+    (out,) = correct_segments([news], LEX, "ja", scorer)
+    assert out.text.startswith("1回の打ち上げ") and out.corrections[0].source == "number"
+    assert correct_segments([news], LEX, "ja", None) == [news]  # never without a model
+
+
 def test_without_a_language_model_only_non_words_change() -> None:
     segs = [seg(t) for t in BUSINESS] + [seg("部長の商人が領収書を証合します")]
     out = correct_segments(segs, LEX, "ja", None)
