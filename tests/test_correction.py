@@ -93,7 +93,7 @@ def test_outside_the_domain_only_a_unit_after_a_number_can_change() -> None:
         ["1", "階", "の打ち上げ費用がおよそ100億円と高額です"],
     )
     news.words[1].probability = 0.4  # Whisper was unsure of the counter
-    scorer = FakeScorer(preferred=("1回",))
+    scorer = FakeScorer(preferred=("回の打ち上げ",))
     (out,) = correct_segments([news], LEX, "ja", scorer)
     assert out.text.startswith("1回の打ち上げ") and out.corrections[0].source == "number"
     assert correct_segments([news], LEX, "ja", None) == [news]  # never without a model
