@@ -340,6 +340,7 @@ def run(ctx: EvalContext) -> Section:
                 "rate": round(res["edits"] / max(res["n"], 1), 4),
                 "key_terms": None if kt.accuracy is None else round(kt.accuracy, 4),
                 "key_terms_n": kt.total,
+                "counts": [res["edits"], res["n"], kt.right, kt.total, kw.right, kw.total],
                 "key_terms_same_word": None if kw.accuracy is None else round(kw.accuracy, 4),
                 "missed": kt.missed,
                 "text": text,
