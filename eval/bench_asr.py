@@ -7,8 +7,11 @@ forced Japanese on it: Whisper then re-decoded those windows at every fallback t
 which inflated the RTF to 0.32.) Each length runs in a fresh process (so peak RSS is that run's
 own) with the configured Whisper model (default: packaged base, int8, 2 threads, batched
 decoding), through ``transcribe_file`` with the product's defaults (decode, Whisper with the
-glossary prompt, quality gate, speakers, correction pass). Model load time is reported apart
-(``load_s``) and not counted in the RTF.
+glossary prompt behind the gate, quality gate, speakers, the reading-aware correction scored by
+the embedded LLM, which the correction starts on first use:
+its start-up (``llm_start_s``) and memory (``llm_server_peak_mb``) are reported apart; in the
+product the server is usually up already for extraction). Whisper's model load time is reported
+apart (``load_s``); neither start-up is counted in the RTF.
 
 Run under the shared CPU lock (one length per lock hold keeps each hold short):
     flock /tmp/shikumi-cpu.lock .venv/bin/python -m eval.bench_asr 1 10 60 [--batch 0]
@@ -56,6 +59,7 @@ def build_audio(minutes: float, out: Path) -> Path:
 
 
 def one(path: Path, batch: int | None) -> dict[str, float]:
+    from pipeline.adapters.lm_scorer import LazyScorer
     from pipeline.adapters.whisper import speech_to_text
     from pipeline.settings import load_settings
     from pipeline.transcribe import transcribe_file, vocabulary_options
@@ -65,11 +69,27 @@ def one(path: Path, batch: int | None) -> dict[str, float]:
     t0 = time.monotonic()
     stt = speech_to_text(settings)
     load_s = time.monotonic() - t0
+    scorer = LazyScorer(settings) if settings.glossary_correction else None
     t0 = time.monotonic()
-    tr = transcribe_file(path, "bench", stt, language="ja", **vocabulary_options(settings))
-    run_s = time.monotonic() - t0
+    report: dict[str, Any] = {}
+    tr = transcribe_file(
+        path,
+        "bench",
+        stt,
+        language="ja",
+        scorer=scorer,
+        report=report,
+        **vocabulary_options(settings),
+    )
+    llm_start_s = getattr(scorer, "start_s", 0.0)
+    run_s = time.monotonic() - t0 - llm_start_s
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    corr = report.get("correction", {})
     return {
+        "llm_start_s": llm_start_s,
+        "correction_replaced": corr.get("replaced", 0),
+        "correction_scored": corr.get("scored_spans", 0),
+        "llm_server_peak_mb": _server_peak_mb(),
         "audio_min": tr.duration / 60,
         "seconds": run_s,
         "rtf": run_s / tr.duration,
@@ -78,6 +98,25 @@ def one(path: Path, batch: int | None) -> dict[str, float]:
         "segments": len(tr.segments),
         "batch": settings.whisper_batch_size,
     }
+
+
+def _server_peak_mb() -> float:
+    """Peak RSS of the embedded LLM server (a child process) if the correction started it; the
+    transcription process's own peak is ``peak_mb``."""
+    from pipeline.adapters import llm
+
+    server = llm._SERVER
+    proc = getattr(server, "_proc", None) if server is not None else None
+    if proc is None:
+        return 0.0
+    try:
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+    except OSError:
+        return 0.0
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def measure(minutes: list[float], batch: int | None = None) -> list[dict[str, float]]:

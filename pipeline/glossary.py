@@ -1,4 +1,9 @@
-"""Domain vocabulary: hints for Whisper and a correction pass for mis-heard glossary terms.
+"""Domain vocabulary: hints for Whisper (the glossary prompt) and the session-2 rule-based
+correction of glossary terms.
+
+The product's correction is now ``pipeline/correction.py`` (candidates from readings of the
+back-office lexicon, scored in context by the LLM, recorded and revertable); ``transcribe_file``
+no longer calls ``Glossary.correct_all``, which stays as the simple rule it documents below.
 
 Whisper base hears business words as homophones (承認 -> 商人, 照合 -> 証合, 課長 -> 家庁).
 Two levers, both measured in ``eval/asr.py`` (figures in docs/benchmarks.md):
@@ -24,9 +29,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 from .models import Segment
+from .readings import is_word, reading, spell
 from .segment_edit import replace_in_segment
 
 # A general back-office vocabulary (経理・購買・販売). Client system names and project words
@@ -73,7 +78,6 @@ DEFAULT_TERMS_EN: tuple[str, ...] = ()
 DEFAULT_CONFUSIONS_JA: dict[str, str] = {"商人": "承認", "決策": "決裁"}
 
 _KANJI = re.compile(r"[\u3400-\u9fff\u3005]")
-_HIRA = re.compile(r"[\u3041-\u3096]")
 _KATA = re.compile(r"[\u30a1-\u30fa\u30fc]")
 _KANJI_ONLY = re.compile(r"[\u3400-\u9fff\u3005]+")
 _MAX_HOTWORD_CHARS = 200  # faster-whisper keeps at most ~223 prompt tokens of hotwords
@@ -181,79 +185,7 @@ class Correction:
 
 # --------------------------------------------------------------------------- readings
 
-
-@lru_cache(maxsize=1)
-def _dictionary() -> Any:
-    from sudachipy import Dictionary
-
-    return Dictionary(dict="core")
-
-
-@lru_cache(maxsize=1)
-def _tokenizer() -> Any:
-    from sudachipy import SplitMode
-
-    return _dictionary().tokenizer(mode=SplitMode.C)
-
-
-def _kata(text: str) -> str:
-    return "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in text)
-
-
-def reading(text: str) -> str:
-    """Katakana reading of a term, e.g. 経費精算 -> ケイヒセイサン."""
-    return "".join(_kata(m.reading_form()) for m in _tokenizer().tokenize(text))
-
-
-@lru_cache(maxsize=4096)
-def is_word(surface: str) -> bool:
-    """True when the dictionary knows ``surface`` as a word."""
-    return len(_dictionary().lookup(surface)) > 0
-
-
-_SMALL = str.maketrans("ャュョァィゥェォッ", "ヤユヨアイウエオツ")
-_VOICED = str.maketrans(
-    "カキクケコサシスセソタチツテトハヒフヘホ", "ガギグゲゴザジズゼゾダヂヅデドバビブベボ"
-)
-_HALF = str.maketrans("ハヒフヘホ", "パピプペポ")
-
-
-@lru_cache(maxsize=8192)
-def char_readings(ch: str) -> frozenset[str]:
-    """Every reading the dictionary gives a character, with sound changes in compounds
-    (連濁 voicing, 促音: ケツ -> ケッ)."""
-    if _HIRA.fullmatch(ch) or _KATA.fullmatch(ch):
-        return frozenset({_kata(ch)})
-    if not _KANJI.fullmatch(ch):
-        return frozenset()
-    out: set[str] = set()
-    for m in _dictionary().lookup(ch):
-        r = _kata(m.reading_form())
-        if not r or not all(_KATA.fullmatch(c) for c in r):
-            continue
-        out.add(r)
-        out.add(r[0].translate(_VOICED) + r[1:])
-        out.add(r[0].translate(_HALF) + r[1:])
-        if len(r) >= 2 and r[-1] in "ツチクキ":
-            out.add(r[:-1] + "ッ")
-    return frozenset(out)
-
-
-def _spell(text: str, i: int, target: str, pos: int, depth: int = 0) -> list[int]:
-    """End indexes j such that text[i:j] can be read as target[pos:]."""
-    if pos == len(target):
-        return [i]
-    if i >= len(text) or depth > 8:
-        return []
-    ends: list[int] = []
-    for r in char_readings(text[i]):
-        if target.startswith(r, pos):
-            ends += _spell(text, i + 1, target, pos + len(r), depth + 1)
-    return ends
-
-
-def _norm(r: str) -> str:
-    return r.translate(_SMALL).replace("ー", "")
+_spell = spell
 
 
 @lru_cache(maxsize=1024)

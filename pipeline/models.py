@@ -100,6 +100,24 @@ class Word(BaseModel):
     probability: float
 
 
+class Correction(BaseModel):
+    """A word of the transcript replaced after Whisper (a mis-heard business term), kept so
+    that review shows it and can revert it. ``start``/``end``: the replacement's characters in
+    ``Segment.text``; ``words``: the Whisper words it took over (restored on revert), merged
+    into the one word at ``word_index`` (timing from the first word's start to the last one's
+    end)."""
+
+    original: str
+    replacement: str
+    start: int
+    end: int
+    source: str  # lexicon | glossary | documents | engagement | review | number
+    score: float | None = None  # log-prob gain (nats) of the sentence with the replacement
+    word_index: int | None = None
+    words: list[Word] = Field(default_factory=list)
+    status: str = "applied"  # applied | proposed (learned from a review elsewhere)
+
+
 class Segment(BaseModel):
     id: str  # stable within a transcript: "s0001"
     start: float
@@ -111,6 +129,7 @@ class Segment(BaseModel):
     compression_ratio: float | None = None
     words: list[Word] = Field(default_factory=list)
     flags: list[SegmentFlag] = Field(default_factory=list)
+    corrections: list[Correction] = Field(default_factory=list)
 
 
 class Transcript(BaseModel):

@@ -61,7 +61,14 @@ class Settings(BaseSettings):
     # out is decoded again without it. Japanese CER -35 % with the correction pass.
     whisper_prompt: bool = True
     whisper_hotwords: bool = False  # glossary as hotwords (measured: no better than the prompt)
-    glossary_correction: bool = True  # fix mis-heard glossary terms after Whisper
+    glossary_correction: bool = True  # fix mis-heard business terms after Whisper (in context)
+    # prompt and correction only for hearings whose own words match the back-office lexicon
+    vocabulary_gate: bool = True
+    # an OpenAI-compatible /v1/audio/transcriptions endpoint instead of local faster-whisper
+    # (OpenAI: "https://api.openai.com/v1" with OPENAI_API_KEY; or a self-hosted server)
+    stt_base_url: str = ""
+    stt_api_key: str = ""
+    stt_model: str = "whisper-1"
     language: Literal["auto", "ja", "en"] = "auto"
     glossary: list[str] = Field(default_factory=list)
 

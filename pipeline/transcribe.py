@@ -19,9 +19,17 @@ import numpy as np
 
 from .adapters.whisper import RawSegment, SpeechToText
 from .audio import SAMPLE_RATE, decode, frame_rms, probe, sha256_of, speech_level
-from .glossary import Glossary
+from .correction import (
+    LM_SECONDS_PER_MINUTE,
+    SentenceScorer,
+    Stats,
+    correct_segments,
+    in_domain,
+)
+from .glossary import DEFAULT_CONFUSIONS_JA, DEFAULT_TERMS_EN, DEFAULT_TERMS_JA, Glossary
 from .models import Language, Segment, SegmentFlag, Transcript, Word
 from .speakers import INTERVIEWEE, INTERVIEWER, label_speakers
+from .vocabulary import Lexicon, for_hearing
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -201,7 +209,19 @@ def vocabulary_options(settings: Settings, project_terms: Iterable[str] = ()) ->
         "hotwords": settings.whisper_hotwords,
         "prompt": settings.whisper_prompt,
         "correct": settings.glossary_correction,
+        "gate": settings.vocabulary_gate,
     }
+
+
+PROBE_S = 60.0  # speech decoded without the prompt to decide whether the hearing is in domain
+
+
+def _user_vocabulary(vocab: Glossary) -> tuple[list[str], dict[str, str]]:
+    """The glossary's own terms (not the built-in defaults) and its heard=meant pairs."""
+    defaults = set(DEFAULT_TERMS_JA) | set(DEFAULT_TERMS_EN)
+    user = [t for t in vocab.terms if t not in defaults]
+    pairs = {h: m for h, m in vocab.confusions.items() if DEFAULT_CONFUSIONS_JA.get(h) != m}
+    return user, pairs
 
 
 def transcribe_file(
@@ -218,6 +238,10 @@ def transcribe_file(
     correct: bool = True,
     checkpoint: Path | None = None,
     speakers: bool = True,
+    gate: bool = True,
+    scorer: SentenceScorer | None = None,
+    sources: dict[str, list[str]] | None = None,
+    report: dict[str, Any] | None = None,
 ) -> Transcript:
     """Transcribe one audio file.
 
@@ -225,6 +249,13 @@ def transcribe_file(
     ``vocabulary`` overrides it with a ready Glossary. ``hotwords`` / ``prompt`` pass the
     glossary to Whisper as hotwords / initial prompt; ``correct`` runs the correction pass.
     ``checkpoint``: a file to resume from.
+
+    ``gate``: the prompt and the correction apply only to a hearing whose own words match the
+    back-office lexicon (Japanese: the first ``PROBE_S`` seconds are decoded without the
+    prompt to decide). ``scorer``: the language model that scores correction candidates (None:
+    only non-words that read exactly like a term are replaced). ``sources``: more terms for
+    the correction by source (``documents``, ``engagement``). ``report``: filled with what the
+    gate and the correction did.
     """
     probe(path)
     audio = decode(path)
@@ -235,6 +266,17 @@ def transcribe_file(
     vocab = vocabulary or Glossary.build(lang, glossary)
     hint = vocab.hotwords() if hotwords else None
     initial_prompt = vocab.prompt() if prompt else None
+    user_terms, pairs = _user_vocabulary(vocab)
+    lex = for_hearing(lang or "ja", glossary=user_terms, **(sources or {}))
+    probed: list[RawSegment] | None = None
+    report = report if report is not None else {}
+    if (hint or initial_prompt) and gate and lang == "ja":
+        probed, in_dom = _probe(stt, audio, lang, lex)
+        report["prompt_gate"] = in_dom
+        if not in_dom:
+            hint = initial_prompt = None
+        if in_dom or len(audio) > PROBE_S * SAMPLE_RATE:
+            probed = None  # decoded again: with the prompt, or to its end
 
     header = {
         "audio": sha256_of(path),
@@ -251,7 +293,13 @@ def transcribe_file(
     raws: list[RawSegment] = list(done)
     detected = lang
     try:
-        if offset < total - 0.5:
+        if probed is not None and not done:  # the probe was the whole recording
+            model_name = getattr(stt, "name", "")
+            for raw in probed:
+                raws.append(raw)
+                if ckpt:
+                    ckpt.add(raw)
+        elif offset < total - 0.5:
             segs, info = stt.transcribe(
                 audio[int(offset * SAMPLE_RATE) :],
                 lang,
@@ -296,11 +344,13 @@ def transcribe_file(
     flag_repeated_segments(segments)
     if speakers:
         segments = label_speakers(segments, audio)
+    final_lang = detected if detected in ("ja", "en") else "ja"
     if correct:
-        segments = vocab.correct_segments(segments)  # text and words together
+        if final_lang != (lang or "ja"):
+            lex = for_hearing(final_lang, glossary=user_terms, **(sources or {}))
+        segments = correction_pass(segments, final_lang, lex, scorer, pairs, gate, report)
     for i, seg in enumerate(segments):
         seg.id = f"s{i + 1:04d}"
-    final_lang = detected if detected in ("ja", "en") else "ja"
     return Transcript(
         interview_id=interview_id,
         language=Language(final_lang),
@@ -308,3 +358,49 @@ def transcribe_file(
         duration=round(total, 2),
         segments=segments,
     )
+
+
+def _probe(
+    stt: SpeechToText, audio: np.ndarray, lang: str, lex: Lexicon
+) -> tuple[list[RawSegment], bool]:
+    """Decode the first ``PROBE_S`` seconds without any hint; is the hearing in domain?"""
+    segs, _ = stt.transcribe(audio[: int(PROBE_S * SAMPLE_RATE)], lang)
+    raws = list(segs)
+    return raws, in_domain([r.text for r in raws], lex)
+
+
+def correction_pass(
+    segments: list[Segment],
+    language: str,
+    lex: Lexicon,
+    scorer: SentenceScorer | None = None,
+    pairs: dict[str, str] | None = None,
+    gate: bool = True,
+    report: dict[str, Any] | None = None,
+    time_budget: bool = True,
+) -> list[Segment]:
+    """The reading-aware correction of a finished transcript (``pipeline.correction``).
+    ``time_budget``: False for evaluations whose model scores come from a cache."""
+    stats = Stats()
+    out = correct_segments(
+        segments,
+        lex,
+        language,
+        scorer,
+        confusions=pairs,
+        gate=gate,
+        stats=stats,
+        lm_seconds_per_minute=LM_SECONDS_PER_MINUTE if time_budget else None,
+    )
+    if report is not None:
+        report["correction"] = dict(stats.__dict__)
+    return out
+
+
+def hearing_lexicon(
+    language: str, glossary: Iterable[str] = (), sources: dict[str, list[str]] | None = None
+) -> tuple[Lexicon, dict[str, str]]:
+    """The lexicon of one hearing (bundled + glossary + sources) and the glossary's
+    heard=meant pairs, as ``transcribe_file`` builds them."""
+    user, pairs = _user_vocabulary(Glossary.build(language, list(glossary)))
+    return for_hearing(language, glossary=user, **(sources or {})), pairs

@@ -14,15 +14,20 @@ from pathlib import Path
 
 from .adapters.embeddings import Embedder, embedder
 from .adapters.llm import ChatModel, chat_model
+from .adapters.lm_scorer import LazyScorer
 from .adapters.vectorstore import ChromaVectorStore
 from .adapters.whisper import SpeechToText, speech_to_text
 from .assistant import Assistant
 from .audio import keep_upload, probe, sha256_of
 from .auth import User, knowledge_filters
+from .correction import SentenceScorer
+from .documents import SUFFIXES as DOCUMENT_SUFFIXES
+from .documents import document_terms
 from .errors import AudioError, ShikumiError
 from .extract import ExtractionRun, extract, link
 from .index import KnowledgeIndex
 from .inventory import Decisions
+from .learning import engagement_terms, learn_from_edit
 from .models import (
     AnyElement,
     ChunkStatus,
@@ -57,6 +62,7 @@ class Workspace:
         llm: ChatModel | None = None,
         stt: SpeechToText | None = None,
         embed: Embedder | None = None,
+        scorer: SentenceScorer | None = None,
     ):
         self.settings = settings
         settings.workspace.mkdir(parents=True, exist_ok=True)
@@ -64,6 +70,7 @@ class Workspace:
         self._llm = llm
         self._stt = stt
         self._embed = embed
+        self._scorer = scorer
 
     # ------------------------------------------------------------------ lazy components
 
@@ -76,6 +83,26 @@ class Workspace:
         if self._stt is None:
             self._stt = speech_to_text(self.settings)
         return self._stt
+
+    def scorer(self) -> SentenceScorer | None:
+        """The language model that scores transcript corrections (None with an injected chat
+        model that has none, or with OpenAI's chat models)."""
+        if self._scorer is None and self._llm is None:
+            self._scorer = LazyScorer(self.settings)
+        return self._scorer
+
+    def attach_documents(self, interview_id: str, paths: list[Path]) -> list[Path]:
+        """Keep documents uploaded beside the audio (規程, マニュアル, 帳票: PDF, DOCX, XLSX,
+        TXT); their terms feed the transcript correction."""
+        folder = self.settings.uploads_dir / interview_id / "documents"
+        folder.mkdir(parents=True, exist_ok=True)
+        kept = []
+        for p in paths:
+            if p.suffix.lower() in DOCUMENT_SUFFIXES:
+                target = folder / p.name
+                target.write_bytes(p.read_bytes())
+                kept.append(target)
+        return kept
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -156,6 +183,12 @@ class Workspace:
         checkpoint = self.settings.uploads_dir / interview_id / "transcript.partial.jsonl"
         if restart:
             checkpoint.unlink(missing_ok=True)
+        engagement = self.store.get_engagement(interview.engagement_id)
+        docs = self.settings.uploads_dir / interview_id / "documents"
+        sources = {
+            "engagement": engagement_terms(self.store, engagement.id, exclude=interview_id),
+            "documents": document_terms(sorted(docs.glob("*"))) if docs.is_dir() else [],
+        }
         try:
             transcript = transcribe_file(
                 self.audio_file(interview),
@@ -166,7 +199,9 @@ class Workspace:
                     f"transcribing {done / 60:.1f}/{total / 60:.1f} min", done / max(total, 1e-9)
                 ),
                 checkpoint=checkpoint,
-                **vocabulary_options(self.settings),
+                scorer=self.scorer() if self.settings.glossary_correction else None,
+                sources=sources,
+                **vocabulary_options(self.settings, engagement.glossary),
             )
         except ShikumiError as exc:
             self.store.set_interview_status(interview_id, InterviewStatus.FAILED, str(exc))
@@ -287,6 +322,10 @@ class Workspace:
         from .inventory_store import get_decisions
 
         return get_decisions(self.store, engagement_id)
+
+    def learn_from_edit(self, interview_id: str, old: Segment, new: Segment) -> int:
+        """A reviewer's transcript fix: proposed across the engagement, kept in its glossary."""
+        return learn_from_edit(self.store, interview_id, old, new)
 
     def list_engagements(self) -> list[Engagement]:
         return self.store.list_engagements()

@@ -93,6 +93,25 @@ class FakeSTT:
         return segs, RawInfo(language or self.language, 0.99, len(audio) / 16000, self.name)
 
 
+class FakeScorer:
+    """A sentence scorer: each occurrence of a ``preferred`` word adds ``bonus`` nats, each
+    ``avoided`` word subtracts it (the real one is the LLM's log-probability)."""
+
+    name = "fake-lm"
+
+    def __init__(self, preferred: tuple[str, ...] = (), avoided: tuple[str, ...] = (), bonus=5.0):
+        self.preferred, self.avoided, self.bonus = preferred, avoided, bonus
+        self.calls: list[tuple[str, list[str]]] = []
+
+    def logprobs(self, context: str, texts: Any) -> list[float]:
+        self.calls.append((context, list(texts)))
+        return [
+            self.bonus
+            * (sum(t.count(w) for w in self.preferred) - sum(t.count(w) for w in self.avoided))
+            for t in texts
+        ]
+
+
 class FakeEmbedder:
     """Character-trigram hashing vectors: deterministic, language-agnostic, similar -> near."""
 
@@ -146,8 +165,10 @@ def settings(
 def make_workspace(settings: Settings) -> Any:
     made: list[Workspace] = []
 
-    def make(llm: Any = None, stt: Any = None, embed: Any = None) -> Workspace:
-        ws = Workspace(settings, llm=llm, stt=stt, embed=embed or FakeEmbedder())
+    def make(llm: Any = None, stt: Any = None, embed: Any = None, scorer: Any = None) -> Workspace:
+        ws = Workspace(
+            settings, llm=llm, stt=stt, embed=embed or FakeEmbedder(), scorer=scorer or FakeScorer()
+        )
         made.append(ws)
         return ws
 

@@ -401,3 +401,32 @@ def test_every_string_exists_in_both_languages() -> None:
     for path in sources:
         used |= set(re.findall(r"\bt\(\s*\"([a-z_]+)\"\s*[,)]", path.read_text("utf-8")))
     assert used and not used - set(JA), sorted(used - set(JA))
+
+
+def test_transcript_shows_corrections_with_revert_and_proposals_with_apply(app_env: Any) -> None:
+    from pipeline.correction import Candidate, apply
+    from pipeline.learning import propose
+
+    ws = app_env()
+    iid = processed_workspace(ws)
+    tr = ws.store.get_transcript(iid)
+    assert tr is not None
+    seg = tr.segments[3]  # 5万円を超える場合は部長の承認が必要です。
+    k = seg.text.index("承認")
+    fixed = apply(seg, [Candidate(k, k + 2, "商人", "承認", "team", 0)], [4.2])
+    ws.store.update_segment(iid, fixed)
+    proposal = propose(tr.segments[5], "課長", "部長")  # as if learned from another review
+    assert proposal is not None
+    ws.store.update_segment(iid, proposal)
+
+    at = open_page("transcript")
+    shown = texts(at)
+    assert any("自動修正 1 件・提案 1 件" in e.label for e in at.expander)
+    assert "「商人」→「承認」" in shown and "業務辞書" in shown and "4" in shown
+    button(at, "元に戻す").click().run()
+    assert not at.exception
+    back = ws.store.get_transcript(iid).segments[3]  # type: ignore[union-attr]
+    assert "部長の商人が必要です" in back.text and not back.corrections
+    button(at, "適用").click().run()
+    applied = ws.store.get_transcript(iid).segments[5]  # type: ignore[union-attr]
+    assert "部長が振込を承認" in applied.text and applied.corrections[0].status == "applied"

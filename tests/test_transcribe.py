@@ -11,7 +11,7 @@ import pytest
 from pipeline.adapters.whisper import RawInfo, RawSegment, RawWord
 from pipeline.models import SegmentFlag
 from pipeline.transcribe import Checkpoint, flag_repeated_segments, quality_flags, transcribe_file
-from tests.conftest import FakeSTT
+from tests.conftest import FakeScorer, FakeSTT
 from tests.test_audio import tone, write_audio
 
 
@@ -74,10 +74,22 @@ def test_progress_reports_audio_seconds_and_reaches_the_end(tmp_path: Path) -> N
 
 
 def test_correction_pass_applies_to_stored_text(tmp_path: Path) -> None:
-    src = write_audio(tmp_path / "rec.wav", tone(4.0, 16_000), 16_000)
-    stt = FakeSTT([(0, 2, "経費精算は部長の商人が必要です"), (2, 4, "領収書を証合します")])
-    tr = transcribe_file(src, "iv", stt, "ja", speakers=False)
-    assert [s.text for s in tr.segments] == ["経費精算は部長の承認が必要です", "領収書を照合します"]
+    src = write_audio(tmp_path / "rec.wav", tone(6.0, 16_000), 16_000)
+    segs = [
+        (0, 2, "経費精算は部長の商人が必要です"),
+        (2, 4, "領収書を証合します"),
+        (4, 6, "経理が申請と請求書を確認します"),
+    ]
+    stt = FakeSTT(segs)
+    scorer = FakeScorer(preferred=("承認", "照合"))
+    report: dict = {}
+    tr = transcribe_file(src, "iv", stt, "ja", speakers=False, scorer=scorer, report=report)
+    assert [s.text for s in tr.segments][:2] == [
+        "経費精算は部長の承認が必要です",
+        "領収書を照合します",
+    ]
+    assert report["correction"]["in_domain"] and report["correction"]["replaced"] == 2
+    assert {c.original for s in tr.segments for c in s.corrections} == {"商人", "証合"}
     off = transcribe_file(src, "iv", stt, "ja", speakers=False, correct=False)
     assert off.segments[1].text == "領収書を証合します"
 
@@ -95,19 +107,29 @@ class PromptRecorder(FakeSTT):
 def test_project_glossary_reaches_whisper_as_the_prompt(tmp_path: Path) -> None:
     src = write_audio(tmp_path / "rec.wav", tone(4.0, 16_000), 16_000)
     stt = PromptRecorder([(0, 2, "楽楽精算で申請します")])
-    transcribe_file(src, "iv", stt, "ja", ["楽楽精算", "freee"], prompt=True, speakers=False)
-    transcribe_file(src, "iv", stt, "ja", ["楽楽精算"], prompt=False, speakers=False)
+    transcribe_file(
+        src, "iv", stt, "ja", ["楽楽精算", "freee"], prompt=True, speakers=False, gate=False
+    )
+    transcribe_file(src, "iv", stt, "ja", ["楽楽精算"], prompt=False, speakers=False, gate=False)
     first, off = stt.prompts
     assert first is not None and first.startswith("freee、楽楽精算、")  # project terms first
     assert "経費精算" in first  # then the default business vocabulary
     assert off is None
 
 
-def test_homophone_of_a_term_the_hearing_confirms_is_corrected(tmp_path: Path) -> None:
-    src = write_audio(tmp_path / "rec.wav", tone(6.0, 16_000), 16_000)
-    segs = [(0, 2, "申請が上がったら確認します"), (2, 4, "新生が上がってきたら"), (4, 6, "承認")]
-    tr = transcribe_file(src, "iv", FakeSTT(segs), "ja", speakers=False)
-    assert tr.segments[1].text == "申請が上がってきたら"
+def test_the_prompt_is_kept_for_back_office_speech_only(tmp_path: Path) -> None:
+    """The first minute is decoded without the prompt; only a hearing whose own words match
+    the back-office lexicon is decoded (again) with it."""
+    src = write_audio(tmp_path / "rec.wav", tone(4.0, 16_000), 16_000)
+    office = PromptRecorder([(0, 2, "経費精算の申請は部長が承認し、経理が領収書を照合します")])
+    report: dict = {}
+    tr = transcribe_file(src, "iv", office, "ja", prompt=True, speakers=False, report=report)
+    assert office.prompts[0] is None and office.prompts[1] is not None
+    assert report["prompt_gate"] is True and len(tr.segments) == 1
+    news = PromptRecorder([(0, 2, "気象庁は雪崩や屋根からの落雪に注意するよう呼びかけています")])
+    tr = transcribe_file(src, "iv", news, "ja", prompt=True, speakers=False, report=report)
+    assert news.prompts == [None]  # decoded once, without the prompt
+    assert report["prompt_gate"] is False and len(tr.segments) == 1
 
 
 class Interrupted(Exception):
@@ -199,4 +221,5 @@ def test_vocabulary_options_follow_the_settings(tmp_path) -> None:
         "hotwords": False,
         "prompt": False,
         "correct": True,
+        "gate": True,
     }

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from pipeline import correction
 from pipeline.errors import ShikumiError
 from pipeline.models import Interview, Segment, SegmentFlag, Transcript
 from pipeline.workspace import Workspace
@@ -77,6 +78,8 @@ def save_corrections(
         )
         if lost is not None:
             lost += [i for i in result.lost if i not in lost]
+        if text != seg.text:  # the same fix is proposed across the engagement
+            ws.learn_from_edit(transcript.interview_id, seg, _edited(seg, text=text))
         changed += 1
     return changed
 
@@ -91,3 +94,13 @@ def rename_speaker(ws: Workspace, transcript: Transcript, old: str, new: str) ->
             ws.update_segment(transcript.interview_id, _edited(seg, speaker=new))
             changed += 1
     return changed
+
+
+def revert_correction(ws: Workspace, interview_id: str, seg: Segment, index: int) -> None:
+    """Undo an automatic correction (or dismiss a proposed one)."""
+    ws.update_segment(interview_id, correction.revert(seg, index))
+
+
+def accept_correction(ws: Workspace, interview_id: str, seg: Segment, index: int) -> None:
+    """Apply a correction proposed from a review elsewhere in the engagement."""
+    ws.update_segment(interview_id, correction.accept(seg, index))

@@ -269,8 +269,17 @@ def window_cuts(audio: np.ndarray, window_s: float = WINDOW_S) -> list[int]:
 _CACHE: dict[tuple[str, str, int, int], FasterWhisper] = {}
 
 
-def speech_to_text(settings: Settings) -> FasterWhisper:
-    """The configured Whisper model (the packaged base model by default), cached per process."""
+def speech_to_text(settings: Settings) -> SpeechToText:
+    """The configured speech-to-text: an OpenAI-compatible transcription endpoint when
+    ``stt_base_url`` is set, else local faster-whisper with the configured model (the packaged
+    base model by default), cached per process."""
+    if settings.stt_base_url:
+        import os
+
+        from .openai_stt import OpenAITranscriber
+
+        api_key = settings.stt_api_key or os.environ.get("OPENAI_API_KEY", "")
+        return OpenAITranscriber(settings.stt_base_url, settings.stt_model, api_key)
     model = settings.whisper_model
     if model == EMBEDDED:
         model = str(whisper_base_dir(settings.cache_dir))

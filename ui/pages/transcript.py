@@ -5,10 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pipeline import jobs
 from pipeline.models import SegmentFlag
 from ui import state
-from ui.actions import rename_speaker, save_corrections
+from ui.actions import (
+    accept_correction,
+    rename_speaker,
+    revert_correction,
+    save_corrections,
+)
 from ui.components import audio_player, request_play, speaker_label
 from ui.format import escape_md, fmt_time
 from ui.i18n import t
@@ -24,7 +28,7 @@ FLAG_ICON = {
 ws = state.workspace()
 st.title(t("nav_transcript"))
 
-with_transcript = [i for i in ws.store.list_interviews() if ws.store.get_transcript(i.id)]
+with_transcript = [i for i in ws.list_interviews() if ws.get_transcript(i.id)]
 if not with_transcript:
     st.info(t("no_transcripts"))
     st.stop()
@@ -36,8 +40,8 @@ if wanted in ids and st.session_state.get("tr_select") != wanted:
 titles = {i.id: i.title for i in with_transcript}
 iid = st.selectbox(t("interview"), ids, format_func=lambda i: titles[i], key="tr_select")
 st.session_state["transcript_interview"] = iid
-interview = ws.store.get_interview(iid)
-transcript = ws.store.get_transcript(iid)
+interview = ws.get_interview(iid)
+transcript = ws.get_transcript(iid)
 assert transcript is not None
 
 flagged = sum(1 for s in transcript.segments if set(s.flags) - {SegmentFlag.EDITED})
@@ -110,11 +114,60 @@ else:
             st.rerun()
         icons = " ".join(FLAG_ICON[f] for f in seg.flags)
         text = escape_md(seg.text)
+        for c in seg.corrections:
+            if c.status == "applied" and c.replacement in seg.text:
+                text = text.replace(
+                    escape_md(c.replacement), f":blue-background[{escape_md(c.replacement)}]", 1
+                )
         problem = set(seg.flags) - {SegmentFlag.EDITED}
         if problem:
             text = f":orange-background[{text}]"
         who = f"**{escape_md(speaker_label(seg.speaker))}**: " if seg.speaker else ""
         row[1].markdown(f"{who}{text} {icons}")
+
+corrected = [s for s in transcript.segments if s.corrections]
+if corrected:
+    applied = sum(1 for s in corrected for c in s.corrections if c.status == "applied")
+    proposed = sum(1 for s in corrected for c in s.corrections if c.status != "applied")
+    with st.expander(t("corrections_header", n=applied, p=proposed), expanded=proposed > 0):
+        for seg in corrected:
+            for k, c in enumerate(seg.corrections):
+                row = st.columns([1, 7, 1, 1])
+                if row[0].button(fmt_time(seg.start), key=f"cplay_{seg.id}_{k}"):
+                    request_play(iid, seg.start)
+                    st.rerun()
+                if c.status == "applied":
+                    score = f", +{c.score:.1f}" if c.score is not None else ""
+                    row[1].markdown(
+                        escape_md(
+                            t(
+                                "correction_row",
+                                original=c.original,
+                                replacement=c.replacement,
+                                source=t("source_" + c.source),
+                                score=score,
+                            )
+                        )
+                    )
+                    if row[2].button(t("revert"), key=f"crev_{seg.id}_{k}"):
+                        revert_correction(ws, iid, seg, k)
+                        st.session_state["tr_corr"] = t("correction_reverted")
+                        st.rerun()
+                else:
+                    row[1].markdown(
+                        escape_md(
+                            t("correction_proposed", original=c.original, replacement=c.replacement)
+                        )
+                    )
+                    if row[2].button(t("apply"), key=f"cacc_{seg.id}_{k}"):
+                        accept_correction(ws, iid, seg, k)
+                        st.session_state["tr_corr"] = t("correction_applied")
+                        st.rerun()
+                    if row[3].button(t("dismiss"), key=f"cdis_{seg.id}_{k}"):
+                        revert_correction(ws, iid, seg, k)
+                        st.rerun()
+if msg := st.session_state.pop("tr_corr", ""):
+    st.success(msg)
 
 if n := st.session_state.pop("tr_saved", 0):
     st.success(t("corrections_saved", n=n), icon="✏️")
@@ -126,7 +179,7 @@ if edited_count:
     st.divider()
     st.markdown(t("reextract_hint", n=edited_count))
     if st.button(t("reextract"), key="tr_reextract"):
-        jobs.enqueue(ws.store, iid, "process")
+        ws.enqueue(iid, "process")
         state.launch_worker(ws)
         st.session_state["upload_ok"] = 1
         st.switch_page("ui/pages/hearings.py")

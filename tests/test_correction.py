@@ -1,0 +1,159 @@
+"""Reading-aware correction: candidates from readings, chosen by a language model in context,
+recorded with the original, word timings kept, revertable, and gated to back-office hearings."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.correction import (
+    accept,
+    candidates,
+    correct_segments,
+    in_domain,
+    revert,
+)
+from pipeline.models import Segment, Word
+from pipeline.vocabulary import bundled, for_hearing
+from tests.conftest import FakeScorer
+
+LEX = bundled("ja")
+BUSINESS = [
+    "経費精算の流れを教えてください。",
+    "社員が申請して、経理が領収書と照合します。",
+    "五万円を超える経費は部長の承認が必要です。",
+]
+
+
+def seg(text: str, words: list[str] | None = None, i: int = 0) -> Segment:
+    pieces = words or list(text)
+    t, ws = 0.0, []
+    for p in pieces:
+        ws.append(Word(start=t, end=t + 0.2, word=p, probability=0.9))
+        t += 0.2
+    assert "".join(pieces) == text
+    return Segment(id=f"s{i:04d}", start=0.0, end=t, text=text, words=ws)
+
+
+@pytest.mark.parametrize(
+    ("heard", "original", "meant"),
+    [
+        ("領収書を証合します", "証合", "照合"),  # not a word: read character by character
+        ("部長の商人が必要です", "商人", "承認"),  # a real word with the same reading
+        ("月末に形状します", "形状", "計上"),
+        ("基本は家庁が確認します", "家庁", "課長"),  # 家 is also read カ
+        ("感情課目が正しいか", "感情課目", "勘定科目"),
+        ("五十万年を超える経費", "年", "円"),  # a unit after a number: near reading
+    ],
+)
+def test_candidates_come_from_readings(heard: str, original: str, meant: str) -> None:
+    found = {(c.original, c.replacement) for c in candidates(heard, LEX)}
+    assert (original, meant) in found
+
+
+def test_terms_spelled_right_are_not_candidates() -> None:
+    assert candidates("経費精算の申請を部長が承認します", LEX) == []
+
+
+def test_language_model_decides_and_the_replacement_is_recorded_with_timings() -> None:
+    segs = [seg(t, i=k) for k, t in enumerate(BUSINESS)]
+    segs.append(seg("部長の商人が必要です", ["部長", "の", "商", "人", "が", "必要", "です"], 9))
+    scorer = FakeScorer(preferred=("承認",))
+    out = correct_segments(segs, LEX, "ja", scorer)
+    fixed = out[-1]
+    assert fixed.text == "部長の承認が必要です"
+    assert "".join(w.word for w in fixed.words) == fixed.text  # words follow the text
+    assert [w.word for w in fixed.words] == ["部長", "の", "承認", "が", "必要", "です"]
+    merged = fixed.words[2]
+    assert (merged.start, merged.end) == (segs[-1].words[2].start, segs[-1].words[3].end)
+    (c,) = fixed.corrections
+    assert (c.original, c.replacement, c.source) == ("商人", "承認", "team")
+    assert c.score is not None and c.score >= 3.0
+    assert fixed.text[c.start : c.end] == "承認"
+    back = revert(fixed, 0)
+    assert back.text == segs[-1].text and back.words == segs[-1].words and not back.corrections
+
+
+def test_a_small_gain_is_not_enough() -> None:
+    segs = [seg(t) for t in BUSINESS] + [seg("部長の商人が必要です")]
+    out = correct_segments(segs, LEX, "ja", FakeScorer(preferred=("承認",), bonus=0.5))
+    assert out[-1].text == "部長の商人が必要です"
+
+
+def test_speech_outside_the_domain_is_left_alone() -> None:
+    story = [seg("江戸時代の商人の暮らしを描いた物語です。"), seg("月末に形状が変わります。")]
+    assert not in_domain([s.text for s in story], LEX)
+    scorer = FakeScorer(preferred=("承認", "計上"))
+    assert correct_segments(story, LEX, "ja", scorer) == story
+    assert scorer.calls == []  # not even scored
+
+
+def test_outside_the_domain_only_a_unit_after_a_number_can_change() -> None:
+    news = seg(
+        "1階の打ち上げ費用がおよそ100億円と高額です",
+        ["1", "階", "の打ち上げ費用がおよそ100億円と高額です"],
+    )
+    news.words[1].probability = 0.4  # Whisper was unsure of the counter
+    scorer = FakeScorer(preferred=("回の打ち上げ",))
+    (out,) = correct_segments([news], LEX, "ja", scorer)
+    assert out.text.startswith("1回の打ち上げ") and out.corrections[0].source == "number"
+    assert correct_segments([news], LEX, "ja", None) == [news]  # never without a model
+
+
+def test_without_a_language_model_only_non_words_change() -> None:
+    segs = [seg(t) for t in BUSINESS] + [seg("部長の商人が領収書を証合します")]
+    out = correct_segments(segs, LEX, "ja", None)
+    assert out[-1].text == "部長の商人が領収書を照合します"
+
+
+def test_several_corrections_in_one_segment_revert_one_by_one() -> None:
+    segs = [seg(t) for t in BUSINESS] + [seg("月末に形状して、部長の商人を得ます")]
+    out = correct_segments(segs, LEX, "ja", FakeScorer(preferred=("計上", "承認")))
+    fixed = out[-1]
+    assert fixed.text == "月末に計上して、部長の承認を得ます"
+    assert len(fixed.corrections) == 2
+    one = revert(fixed, 0)
+    assert one.text == "月末に形状して、部長の承認を得ます"
+    assert one.text[one.corrections[0].start : one.corrections[0].end] == "承認"
+    assert "".join(w.word for w in one.words) == one.text
+    both = revert(one, 0)
+    assert both.text == segs[-1].text and both.words == segs[-1].words
+
+
+def test_glossary_and_reviewer_pairs_are_candidates() -> None:
+    lex = for_hearing("ja", glossary=["楽楽精算"])
+    assert ("楽楽生産", "楽楽精算") in {
+        (c.original, c.replacement) for c in candidates("楽楽生産で申請します", lex)
+    }
+    found = candidates("金頭の受注一覧", lex, confusions={"金頭": "kintone"})
+    assert found[0].source == "review" and found[0].replacement == "kintone"
+
+
+def test_a_proposal_changes_nothing_until_accepted() -> None:
+    from pipeline.learning import propose
+
+    s = propose(seg("部長の決断が必要です"), "決断", "決裁")
+    assert s is not None and s.text == "部長の決断が必要です"
+    assert s.corrections[0].status == "proposed"
+    applied = accept(s, 0)
+    assert applied.text == "部長の決裁が必要です"
+    assert applied.corrections[0].status == "applied"
+    assert "".join(w.word for w in applied.words) == applied.text
+    dismissed = revert(s, 0)
+    assert dismissed.text == "部長の決断が必要です" and not dismissed.corrections
+
+
+@pytest.mark.slow
+def test_the_embedded_llm_prefers_the_business_term_in_context(tmp_path) -> None:
+    """The real scorer (Qwen2.5-Coder-1.5B via llama.cpp, BOS-aligned echo log-probs)."""
+    from pipeline.adapters.lm_scorer import sentence_scorer
+    from pipeline.settings import load_settings
+
+    scorer = sentence_scorer(load_settings(tmp_path / "ws"))
+    assert scorer is not None
+    ctx = "業務ヒアリングの書き起こし:\n5万円を超える場合は部長の"
+    heard, meant = scorer.logprobs(ctx, ["商人が必要です。", "承認が必要です。"])
+    assert meant - heard > 3.0
+    segs = [seg(t, i=k) for k, t in enumerate(BUSINESS)]
+    segs.append(seg("月末に形状して、部長の商人を得ます", i=9))
+    out = correct_segments(segs, LEX, "ja", scorer)
+    assert out[-1].text == "月末に計上して、部長の承認を得ます"
