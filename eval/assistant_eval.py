@@ -28,7 +28,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from eval.common import EvalContext, Metric, Section
+from eval.common import EvalContext, LazyChat, Metric, Section
 from eval.retrieval import HANDBOOK, OOS, OR_SHARC, Doc, load_handbook, load_or_sharc
 
 SEED = 13
@@ -71,20 +71,13 @@ def build(ctx: EvalContext) -> tuple[Any, Any]:
 
 
 def run(ctx: EvalContext) -> Section:
-    from pipeline.adapters.llm import chat_model
     from pipeline.assistant import Assistant, decision_of
     from pipeline.prompts import load_prompt
     from pipeline.settings import load_settings
 
     retriever, store = build(ctx)
     settings = load_settings(ctx.work_dir / "assistant" / "ws")
-    llm = None
-
-    def factory() -> Any:
-        nonlocal llm
-        if llm is None:
-            llm = chat_model(settings)
-        return llm
+    factory = LazyChat(settings)
 
     mode = ctx.options.get("mode", "structured")
     assistant = Assistant(store, retriever, factory, max_tokens=160, mode=mode)
@@ -135,7 +128,7 @@ def run(ctx: EvalContext) -> Section:
         ],
         datasets=[OR_SHARC, HANDBOOK, OOS],
         config={
-            "chat_model": getattr(llm, "name", "not started"),
+            "chat_model": factory.name,
             "mode": mode,
             "prompts": [
                 load_prompt(p).id

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from eval.common import REPO, EvalContext, Metric, Section
+from eval.common import REPO, EvalContext, LazyChat, Metric, Section
 
 SAMPLES = REPO / "data" / "samples"
 QUESTIONS = REPO / "eval" / "data"
@@ -149,19 +149,12 @@ def decision_ok(expect: str, got: str) -> bool:
 
 
 def run_set(ctx: EvalContext, which: str) -> Section:
-    from pipeline.adapters.llm import chat_model
     from pipeline.assistant import Assistant, decision_of
     from pipeline.settings import load_settings
 
     (store, retriever), to_gold, _ = build(ctx.work_dir / "assistant_samples")
     settings = load_settings(ctx.work_dir / "assistant_samples" / "ws")
-    llm = None
-
-    def factory() -> Any:
-        nonlocal llm
-        if llm is None:
-            llm = chat_model(settings)
-        return llm
+    factory = LazyChat(settings)
 
     mode = ctx.options.get("mode", "structured")
     assistant = Assistant(store, retriever, factory, mode=mode, max_tokens=300)
@@ -242,7 +235,7 @@ def run_set(ctx: EvalContext, which: str) -> Section:
         ],
         config={
             "mode": mode,
-            "chat_model": getattr(llm, "name", "not started"),
+            "chat_model": factory.name,
             "threshold": retriever.threshold,
         },
         details={"cases": cases},

@@ -43,3 +43,23 @@ class Section:
     config: dict[str, Any] = field(default_factory=dict)  # model names, prompt versions, ...
     notes: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)  # per-case results for the JSON report
+
+
+class LazyChat:
+    """A chat-model factory that starts the model on first use (an eval whose questions are
+    all refused by retrieval never starts it) and tells its name for the report."""
+
+    def __init__(self, settings: Any):
+        self.settings = settings
+        self.model: Any = None
+
+    def __call__(self) -> Any:
+        if self.model is None:
+            from pipeline.adapters.llm import chat_model
+
+            self.model = chat_model(self.settings)
+        return self.model
+
+    @property
+    def name(self) -> str:
+        return str(getattr(self.model, "name", "not started"))

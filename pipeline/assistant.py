@@ -30,6 +30,7 @@ from typing import Literal
 
 from .adapters.llm import ChatModel
 from .compose import Candidate, Composer, Composition, Line
+from .conditions import language_of as question_language
 from .errors import NotFoundError
 from .models import Answer, AnyElement, Citation
 from .prompts import load_prompt
@@ -58,10 +59,6 @@ MESSAGES = {
         "ask_unknown": "Please ask your consultant (recorded as an open question).",
     },
 }
-
-
-def question_language(text: str) -> str:
-    return "ja" if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text) else "en"
 
 
 def format_rules(results: list[Retrieved]) -> str:

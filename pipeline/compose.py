@@ -25,7 +25,7 @@ from typing import Literal
 
 from .adapters.llm import ChatModel
 from .choose import LETTERS, choose
-from .conditions import Case, Verdict, bounds_of, evaluate_row, missing_question
+from .conditions import Case, Verdict, bounds_of, evaluate_row, language_of, missing_question
 from .models import AnyElement, Exception_, Finding, Judgment, RuleRow, Task
 from .prompts import load_prompt
 from .retrieve import Retrieved
@@ -64,7 +64,7 @@ def question_shape(question: str) -> Shape:
     if _WHO.search(q):
         return "who"
     last = re.split(r"(?<=[。.!！])\s*", q.rstrip("。. "))[-1] if q else q
-    if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", last):
+    if language_of(last) == "ja":
         if not _WH_JA.search(last) and _YESNO_JA.search(last):
             return "yesno"
         return "how"
@@ -72,10 +72,6 @@ def question_shape(question: str) -> Shape:
     if _YESNO_EN.match(sentence) and not re.search(r"\bhow\b|\bwhat\b|\bwhen\b", sentence, re.I):
         return "yesno"
     return "how"
-
-
-def language_of(text: str) -> str:
-    return "ja" if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text) else "en"
 
 
 @dataclass

@@ -64,7 +64,7 @@ def evaluate_row(row: RuleRow, case: Case) -> Verdict:
             ok = b.holds(value)
             results.append(ok)
             sign = {True: "✓", False: "✗", None: "?"}[ok]
-            reasons.append(f"{value.text} / {b.describe(_lang(row.condition))} {sign}")
+            reasons.append(f"{value.text} / {b.describe(language_of(row.condition))} {sign}")
         holds = None if None in results else all(bool(r) for r in results)
         return Verdict(row, holds, reason="; ".join(reasons))
     days = day_classes(row.condition)
@@ -75,7 +75,8 @@ def evaluate_row(row: RuleRow, case: Case) -> Verdict:
     return Verdict(row, None)
 
 
-def _lang(text: str) -> str:
+def language_of(text: str) -> str:
+    """ "ja" when the text has any kana or kanji (a question, a rule row), else "en"."""
     return "ja" if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text) else "en"
 
 
