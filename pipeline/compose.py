@@ -316,14 +316,12 @@ class Composer:
         elif isinstance(el, Exception_):
             if shape == "yesno":
                 yes = self.yes_or_no(question, f"{el.trigger} → {el.handling}", "")
-                comp.decision = "yes" if yes else "no"
-                yield Line(L[lang]["yes" if yes else "no"], [el.id])
+                yield _yes_no(comp, yes, lang, el.id)
             yield self._exception_line(el, lang)
         elif isinstance(el, Task):
             if shape == "yesno":
                 yes = self.yes_or_no(question, el.action or el.summary, "")
-                comp.decision = "yes" if yes else "no"
-                yield Line(L[lang]["yes" if yes else "no"], [el.id])
+                yield _yes_no(comp, yes, lang, el.id)
             yield from self._task_lines(el, lang)
         elif isinstance(el, Finding):
             yield Line(el.summary, [el.id])
@@ -402,8 +400,7 @@ class Composer:
                 chosen = [Verdict(rows[0], None)]
         if shape == "yesno":
             yes = self._judgment_yes(question, rows, verdicts, chosen)
-            comp.decision = "yes" if yes else "no"
-            yield Line(t["yes" if yes else "no"], [el.id])
+            yield _yes_no(comp, yes, lang, el.id)
         if not chosen and not decided:  # how / who with nothing to compare: every case
             if el.decision and shape == "how":
                 yield Line(f"{t['rule']}: {el.decision}" + self._decider_suffix(el, lang), [el.id])
@@ -467,8 +464,7 @@ class Composer:
             )
             yield Line(ask, [cand.id])
             return
-        comp.decision = "yes" if verdict else "no"
-        yield Line(L[lang]["yes" if verdict else "no"], [cand.id])
+        yield _yes_no(comp, verdict, lang, cand.id)
         yield Line(_short(cand.result.text, 300), [cand.id])
 
     def same_decision(self, a: Judgment, b: Judgment) -> bool:
@@ -600,6 +596,12 @@ def disagree(a: Judgment, b: Judgment) -> bool:
         return bool(a.decider and b.decider and a.decider != b.decider)
     same = a.decision and b.decision and a.decision.strip() == b.decision.strip()
     return bool(same and a.decider and b.decider and a.decider != b.decider)
+
+
+def _yes_no(comp: Composition, yes: bool, lang: str, element_id: str) -> Line:
+    """The answer's first line to a yes/no question, and its decision."""
+    comp.decision = "yes" if yes else "no"
+    return Line(L[lang]["yes" if yes else "no"], [element_id])
 
 
 def _collect(stream: Iterator[Line | Composition]) -> Composition:
