@@ -25,6 +25,7 @@ from .documents import SUFFIXES as DOCUMENT_SUFFIXES
 from .documents import document_terms
 from .errors import AudioError, ShikumiError
 from .extract import ExtractionRun, extract, link
+from .handover.assemble import Handover
 from .index import KnowledgeIndex
 from .inventory import Decisions
 from .learning import engagement_terms, learn_from_edit
@@ -329,6 +330,44 @@ class Workspace:
 
     def list_engagements(self) -> list[Engagement]:
         return self.store.list_engagements()
+
+    def engagements_with_hearings(self) -> list[Engagement]:
+        """The engagements that hold at least one hearing (the ones a package can be built for)."""
+        return [
+            e for e in self.store.list_engagements() if self.store.list_engagement_interviews(e.id)
+        ]
+
+    def save_engagement(self, engagement: Engagement, hearings: list[str] | None = None) -> None:
+        """Save ``engagement``; with ``hearings``, exactly those hearings belong to it (the ones
+        taken out go back to the default engagement)."""
+        from .models import DEFAULT_ENGAGEMENT
+
+        self.store.save_engagement(engagement)
+        if hearings is None:
+            return
+        for iv in self.store.list_interviews():
+            if iv.id in hearings and iv.engagement_id != engagement.id:
+                iv.engagement_id = engagement.id
+                self.store.save_interview(iv)
+            elif iv.id not in hearings and iv.engagement_id == engagement.id:
+                iv.engagement_id = DEFAULT_ENGAGEMENT
+                self.store.save_interview(iv)
+
+    def load_sample_engagement(self) -> None:
+        from .sample_engagement import load_into
+
+        load_into(self.store)
+
+    def handover(self, engagement_id: str, include_drafts: bool = False) -> Handover:
+        """The engagement's inventory, differences, workload and package contents."""
+        from .handover.assemble import from_store
+
+        return from_store(self.store, engagement_id, include_drafts=include_drafts)
+
+    def save_inventory_decisions(self, engagement_id: str, decisions: Decisions) -> None:
+        from .inventory_store import save_decisions
+
+        save_decisions(self.store, engagement_id, decisions)
 
     def get_transcript(self, interview_id: str) -> Transcript | None:
         return self.store.get_transcript(interview_id)

@@ -6,9 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pipeline.errors import ShikumiError
-from pipeline.handover.assemble import from_store
 from pipeline.inventory import KIND_JA
-from pipeline.inventory_store import get_decisions, save_decisions
 from ui import state
 from ui.format import fmt_time
 from ui.i18n import t
@@ -22,7 +20,7 @@ def _edit_form() -> None:
     from pipeline.cli_engagement import areas_tree
     from pipeline.models import DEFAULT_ENGAGEMENT, Engagement
 
-    every = {e.id: e for e in ws.store.list_engagements() if e.id != DEFAULT_ENGAGEMENT}
+    every = {e.id: e for e in ws.list_engagements() if e.id != DEFAULT_ENGAGEMENT}
     with st.expander(t("eng_edit")):
         keys = ["", *every]
         key = st.selectbox(t("eng_pick"), keys, key="eng_edit_id",
@@ -35,7 +33,7 @@ def _edit_form() -> None:
             glossary = st.text_input(t("eng_glossary"), ", ".join(cur.glossary))
             tree = "\n".join(f"{a.name}>{c.name}" for a in cur.areas for c in a.children)
             areas = st.text_area(t("eng_areas"), tree)
-            all_ivs = {i.id: i for i in ws.store.list_interviews()}
+            all_ivs = {i.id: i for i in ws.list_interviews()}
             mine = [i for i, iv in all_ivs.items() if key and iv.engagement_id == key]
             hearings = st.multiselect(t("eng_hearings"), list(all_ivs), default=mine,
                                       format_func=lambda i: all_ivs[i].title)  # fmt: skip
@@ -47,28 +45,19 @@ def _edit_form() -> None:
                 cur.members = [m.strip() for m in members.split(",") if m.strip()]
                 cur.glossary = [g.strip() for g in glossary.split(",") if g.strip()]
                 cur.areas = areas_tree(",".join(areas.splitlines()))
-                ws.store.save_engagement(cur)
-                for iid, iv in all_ivs.items():
-                    if iid in hearings and iv.engagement_id != cur.id:
-                        iv.engagement_id = cur.id
-                        ws.store.save_interview(iv)
-                    elif iid not in hearings and iv.engagement_id == cur.id:
-                        iv.engagement_id = DEFAULT_ENGAGEMENT
-                        ws.store.save_interview(iv)
+                ws.save_engagement(cur, hearings)
                 st.success(t("eng_saved", name=cur.name))
                 if hearings:
                     st.session_state["eng_id"] = cur.id
                 st.rerun()
 
 
-engagements = [e for e in ws.store.list_engagements() if ws.store.list_engagement_interviews(e.id)]
+engagements = ws.engagements_with_hearings()
 _edit_form()
 if not engagements:
     st.info(t("eng_none"))
     if st.button(t("eng_load_sample"), key="eng_sample", type="primary"):
-        from pipeline.sample_engagement import load_into
-
-        load_into(ws.store)
+        ws.load_sample_engagement()
         st.success(t("eng_loaded"))
         st.rerun()
     st.stop()
@@ -81,11 +70,11 @@ eng_id = st.selectbox(
     format_func=names.get, key="eng_id",
 )  # fmt: skip
 try:
-    h = from_store(ws.store, eng_id, include_drafts=True)
+    h = ws.handover(eng_id, include_drafts=True)
 except ShikumiError as exc:
     state.show_error(exc)
     st.stop()
-decisions = get_decisions(ws.store, eng_id)
+decisions = ws.inventory_decisions(eng_id)
 inv = h.inventory
 hours = sum(w.monthly_hours or 0 for w in h.workloads.values())
 st.caption(
@@ -172,7 +161,7 @@ with tab_inv:
             else:
                 confirmed.discard(item.id)
             decisions.confirmed = sorted(confirmed)
-        save_decisions(ws.store, eng_id, decisions)
+        ws.save_inventory_decisions(eng_id, decisions)
         st.success(t("inventory_saved"))
         st.rerun()
 
@@ -184,7 +173,7 @@ with tab_inv:
         members = [m for i in pick for m in inv.by_id()[i].members]
         decisions.merge.append(members)
         decisions.split = [p for p in decisions.split if not set(p) <= set(members)]
-        save_decisions(ws.store, eng_id, decisions)
+        ws.save_inventory_decisions(eng_id, decisions)
         st.success(t("merged", n=len(pick)))
         st.rerun()
     multi = [i.id for i in inv.items if len(i.members) > 1]
@@ -200,7 +189,7 @@ with tab_inv:
             others = [m for m in item.members if m != member]
             decisions.split += [[member, o] for o in others]
             decisions.merge = [g for g in decisions.merge if member not in g]
-            save_decisions(ws.store, eng_id, decisions)
+            ws.save_inventory_decisions(eng_id, decisions)
             st.success(t("split_done"))
             st.rerun()
     if inv.candidates:
@@ -263,7 +252,7 @@ with tab_dl:
         from pipeline.handover.package import build_files, zip_files
 
         try:
-            package = from_store(ws.store, eng_id, include_drafts=drafts)
+            package = ws.handover(eng_id, include_drafts=drafts)
         except ShikumiError as exc:
             state.show_error(exc)
         else:
