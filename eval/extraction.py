@@ -39,6 +39,7 @@ import argparse
 import difflib
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -308,6 +309,8 @@ class CaseResult:
     cue_filled: int = 0
     rows_gold: int = 0
     rows_found: int = 0
+    # per field: (gold elements matched that state it, the prediction agrees)
+    fields_agree: dict[str, tuple[int, int]] = field(default_factory=dict)
     gold_located: int = 0
     gold_total: int = 0
     predictions: list[dict[str, Any]] = field(default_factory=list)
@@ -359,6 +362,7 @@ def run_case(
     counts, pairs = match(run.elements, gold, spans)
     matched = {int(n): gid for gid, n in pairs}
     rows_gold, rows_found = rule_rows(run.elements, gold, pairs)
+    agree = field_agreement(run.elements, gold, pairs)
     shown = [e for e in run.elements if e.grounded]
     prompt_tokens, completion_tokens = run.tokens
     return CaseResult(
@@ -379,6 +383,7 @@ def run_case(
         cue_filled=run.cue_filled,
         rows_gold=rows_gold,
         rows_found=rows_found,
+        fields_agree=agree,
         gold_located=len(spans),
         gold_total=len(gold["elements"]) + len(gold["findings"]),
         predictions=[
@@ -430,6 +435,61 @@ def rule_rows(
             ):
                 found += 1
     return total, found
+
+
+# the fields scored on matched pairs: (gold kind, field); lists are scored per value
+FIELDS = (
+    ("task", "actor"),
+    ("task", "systems"),
+    ("judgment", "decider"),
+    ("exception", "handling"),
+    ("exception", "owner"),
+)
+
+
+def _alternatives(value: str) -> list[str]:
+    """A gold value and the parts of it in brackets: 「経理担当（山本）」 -> 経理担当, 山本."""
+    parts = re.split(r"[（(）)、,/・]", value)
+    return [p.strip() for p in [value, *parts] if len(p.strip()) >= 2]
+
+
+def same_value(gold_value: str, predicted: str) -> bool:
+    """A predicted field value says the gold one: either holds the other (or a bracketed part of
+    it) after normalisation, or they are close (partial ratio >= ROW_MIN, long values only)."""
+    from pipeline.align import normalise
+
+    p = normalise(predicted)
+    if len(p) < 2:
+        return False
+    for alt in _alternatives(gold_value):
+        g = normalise(alt)
+        if len(g) >= 2 and (g in p or p in g):
+            return True
+    return min(len(p), len(normalise(gold_value))) >= 6 and _similar(gold_value, predicted)
+
+
+def field_agreement(
+    predicted: list[Any], gold: dict[str, Any], pairs: list[tuple[str, str]]
+) -> dict[str, tuple[int, int]]:
+    """Per field, on the matched pairs whose gold states the field: (gold values, agreeing).
+    Systems are counted per gold value (recall of the gold systems)."""
+    by_gold = {gid: predicted[int(n)] for gid, n in pairs}
+    out: dict[str, tuple[int, int]] = {}
+    for g in gold["elements"]:
+        pred = by_gold.get(g["id"])
+        for kind, name in FIELDS:
+            if g["kind"] != kind or not g.get(name) or pred is None:
+                continue
+            wanted = g[name] if isinstance(g[name], list) else [g[name]]
+            got = getattr(pred, name, "") or ""
+            got_values = got if isinstance(got, list) else [got]
+            key = f"{kind} {name}"
+            total, right = out.get(key, (0, 0))
+            for w in wanted:
+                total += 1
+                right += any(same_value(str(w), str(v)) for v in got_values)
+            out[key] = (total, right)
+    return out
 
 
 def _ensure_interview(store: Any, interview_id: str, script: dict[str, Any]) -> None:
@@ -491,6 +551,14 @@ def summarise(results: list[CaseResult], label: str) -> tuple[list[Metric], dict
             n=rows,
         )
     )
+    for kind, name in FIELDS:
+        key = f"{kind} {name}"
+        said = sum(r.fields_agree.get(key, (0, 0))[0] for r in results)
+        right = sum(r.fields_agree.get(key, (0, 0))[1] for r in results)
+        metrics.append(
+            Metric(f"{label}: {key} right (matched elements)", _r(right / said) if said else None,
+                   n=said)
+        )  # fmt: skip
     shown = sum(r.shown_grounded for r in results)
     metrics.append(
         Metric(

@@ -167,6 +167,60 @@ def _keep_all(values: list[str], text: str, dropped: list[str]) -> list[str]:
     return out
 
 
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+_CUT_PARTICLES = {"が", "は", "も", "に", "を", "で", "から", "と"}
+
+
+def _noun_phrase(value: str) -> str:
+    """A Japanese participant as a noun phrase: the words before the first particle that ends
+    the subject (「私がkintoneの…に」 -> 私); "" when a verb is left (a clause, not a person)."""
+    from .readings import tokens
+
+    out = ""
+    for tok in tokens(value):
+        if tok.pos[0] == "助詞" and tok.surface in _CUT_PARTICLES:
+            break
+        if tok.pos[0] in ("動詞", "助動詞"):
+            return ""
+        out += tok.surface
+    return out.strip()
+
+
+def participant(value: str, default_actor: str, not_people: list[str]) -> str:
+    """Who does / decides / handles, checked for its kind: a noun phrase (Japanese), the speaker
+    referring to themself -> ``default_actor`` (the interviewee's role) when there is one, and
+    never one of ``not_people`` (the element's systems, the glossary's system names)."""
+    v = value.strip()
+    if v and _CJK.search(v):
+        v = _noun_phrase(v)
+    if not v:
+        return ""
+    head = re.split(r"の|'s\s|\s", v)[-1] if _CJK.search(v) else v
+    if both().search("first_person", v) or both().search("first_person", head):
+        return default_actor or v
+    nv = normalise(v)
+    if any(nv == normalise(s) for s in not_people if s):
+        return ""
+    return v
+
+
+def _generic_systems() -> list[str]:
+    """Kinds of system every hearing may name (メール, CSV, spreadsheet): never a participant.
+    (The engagement's glossary is not used here: it holds roles as well as systems.)"""
+    return both().words("systems")
+
+
+def _not_the_actor(systems: list[str], actor: str) -> list[str]:
+    """Systems without the values that name the actor (「所属長」 given as a system and actor)."""
+    na = normalise(actor)
+    return [
+        s
+        for s in systems
+        if not (na and len(normalise(s)) >= 2 and (normalise(s) in na or na in normalise(s)))
+        and not both().search("first_person", s.strip())
+    ]
+
+
 # --------------------------------------------------------------------------- the call
 
 
@@ -303,6 +357,9 @@ def build(
             steps, starts = [merged], [0]
         starts[0] = 0
         out: list[AnyElement] = []
+        # a system (the model's, anywhere in its answer, or a glossary term found in the step) is
+        # not who does the step
+        told_systems = [x for st in answer.steps for x in st.systems]
         for n, step in enumerate(steps):
             a = starts[n]
             b = starts[n + 1] if n + 1 < len(steps) else len(ctx.quote)
@@ -311,12 +368,19 @@ def build(
             action = _keep(step.action, part, dropped) or summarise(part, transcript.language.value)
             systems = _keep_all(step.systems, text, dropped)
             systems += [s for s in systems_in(part, system_names) if s not in systems]
+            actor = participant(
+                _keep(step.actor, text, dropped),
+                default_actor,
+                [*systems, *told_systems, *_generic_systems()],
+            )
+            actor = actor or default_actor
+            systems = _not_the_actor(systems, actor)
             out.append(
                 Task(
                     summary=action,
                     evidence=[ground(part, transcript, near=begin)],
                     action=action,
-                    actor=_keep(step.actor, text, dropped) or default_actor,
+                    actor=actor,
                     inputs=_keep_all(step.inputs, text, dropped),
                     outputs=_keep_all(step.outputs, text, dropped),
                     systems=systems,
@@ -358,7 +422,9 @@ def build(
                 evidence=evidence,
                 decision=decision,
                 rules=rules,
-                decider=_keep(answer.decider, text, dropped),
+                decider=participant(
+                    _keep(answer.decider, text, dropped), default_actor, _generic_systems()
+                ),
                 criterion=criterion,
                 **common,
             )
@@ -372,7 +438,9 @@ def build(
             evidence=evidence,
             trigger=trigger,
             handling=_keep(answer.handling, text, dropped),
-            owner=_keep(answer.owner, text, dropped),
+            # the handling is told by the speaker: unless someone else is named, it is theirs
+            owner=participant(_keep(answer.owner, text, dropped), default_actor, _generic_systems())
+            or default_actor,
             frequency=frequency,
             # routine only when the text says how often (a value that passed the check)
             is_routine=answer.routine and bool(frequency),

@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.calls import strict_schema
 from pipeline.extract import extract
-from pipeline.fields import SCHEMAS, supported
+from pipeline.fields import SCHEMAS, participant, supported
 from pipeline.models import Finding, FindingKind, Language, Segment, Task, Transcript
 from pipeline.prompts import load_prompt
 from tests.conftest import FakeChat, echo_fields
@@ -79,3 +79,52 @@ def test_the_finding_the_model_notes_quotes_the_neighbour_that_says_it() -> None
     (finding,) = [e for e in run.elements if isinstance(e, Finding)]
     assert finding.finding == FindingKind.PERSON_DEPENDENCY
     assert finding.evidence[0].quote == lines[1]  # the sentence that says it, not the step
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("私がkintoneの受注管理アプリに", "営業事務"),  # a clause: its subject, the speaker
+        ("経理の私が毎朝", "営業事務"),  # the speaker, however introduced
+        ("I", "営業事務"),
+        ("we", "営業事務"),
+        ("鈴木課長", "鈴木課長"),
+        ("経理の佐藤さん", "経理の佐藤さん"),  # の inside a noun phrase stays
+        ("the controller", "the controller"),
+        ("kintone", ""),  # a system is not who does the step
+        ("入力しています", ""),  # a verb is not a participant
+    ],
+)
+def test_a_participant_is_a_person_or_role_never_a_system_or_a_clause(
+    value: str, expected: str
+) -> None:
+    assert participant(value, "営業事務", ["kintone", "SAP"]) == expected
+
+
+class SystemActorChat(FakeChat):
+    """Names a system as the actor of a step told in the first person."""
+
+    def _next(self) -> str:
+        schema = self.schemas[-1] or {}
+        last = self.calls[-1][-1]["content"]
+        if schema.get("title") == "Label":
+            return json.dumps({"label": "task"})
+        step = {"action": "受注データをSAPに入力する", "actor": "SAP", "inputs": [],
+                "outputs": [], "systems": ["SAP"], "frequency": "", "volume": "",
+                "deadline": ""}  # fmt: skip
+        if "私が" in last.split("Quote: ")[-1]:
+            step |= {"actor": "私", "systems": ["SAP", "私"]}
+        return json.dumps({"steps": [step], "finding": "none"})
+
+
+def test_the_actor_of_a_step_is_the_speakers_role_when_the_model_names_a_system_or_i() -> None:
+    lines = ["毎日、受注データをSAPに入力します。", "それから私が受注データをSAPに入力します。"]
+    segs = [
+        Segment(id=f"s{i + 1:04d}", start=i * 5.0, end=i * 5.0 + 4.5, speaker="担当", text=t)
+        for i, t in enumerate(lines)
+    ]
+    tr = Transcript(interview_id="int_a", language=Language.JA, segments=segs, duration=10.0)
+    tasks = [e for e in extract(tr, SystemActorChat(), default_actor="営業事務").elements
+             if isinstance(e, Task)]  # fmt: skip
+    assert [t.actor for t in tasks] == ["営業事務", "営業事務"]
+    assert all(t.systems == ["SAP"] for t in tasks)
