@@ -449,7 +449,7 @@ FIELDS = (
 
 def _alternatives(value: str) -> list[str]:
     """A gold value and the parts of it in brackets: 「経理担当（山本）」 -> 経理担当, 山本."""
-    parts = re.split(r"[（(）)、,/・]", value)
+    parts = re.split(r"[（(）)、,/／・：:]", value)
     return [p.strip() for p in [value, *parts] if len(p.strip()) >= 2]
 
 

@@ -110,23 +110,3 @@ def ask_validated(
     raise ChunkFailure(
         f"invalid output after {MAX_ATTEMPTS} attempts: {attempts[-1][:300]}", attempts
     )
-
-
-def ask_cached(
-    llm: ChatModel,
-    messages: list[Message],
-    model: type[M],
-    schema: dict[str, Any],
-    record: ChunkRecord,
-    cache: Cache | None,
-    key: str,
-    max_tokens: int,
-    reask_hint: str,
-) -> M:
-    """``ask_validated``, answered from the cache when the same question was asked before."""
-    if cache is not None and (hit := cache.cache_get(key)) is not None:
-        return model.model_validate_json(hit)
-    value, _ = ask_validated(llm, messages, model, schema, record, max_tokens, reask_hint)
-    if cache is not None:
-        cache.cache_put(key, value.model_dump_json())
-    return value

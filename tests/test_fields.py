@@ -9,7 +9,13 @@ import pytest
 
 from pipeline.calls import strict_schema
 from pipeline.extract import extract
-from pipeline.fields import SCHEMAS, participant, supported
+from pipeline.fields import (
+    SCHEMAS,
+    noted_remark,
+    participant,
+    remark_scores,
+    supported,
+)
 from pipeline.models import Finding, FindingKind, Language, Segment, Task, Transcript
 from pipeline.prompts import load_prompt
 from tests.conftest import FakeChat, echo_fields
@@ -128,3 +134,26 @@ def test_the_actor_of_a_step_is_the_speakers_role_when_the_model_names_a_system_
              if isinstance(e, Task)]  # fmt: skip
     assert [t.actor for t in tasks] == ["営業事務", "営業事務"]
     assert all(t.systems == ["SAP"] for t in tasks)
+
+
+def test_the_remark_is_read_at_the_finding_token_and_taken_when_likely_enough(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the answer's tokens: ... "deadline":"" }], "finding":" one _person "}
+    positions = [
+        {'"': -0.01},
+        {"none": -2.0, "one": -0.3, "pre": -2.5},  # the finding value's first token
+        {"_person": -0.01},
+        {'"}': -0.01},
+    ]
+    scores = remark_scores(positions)
+    assert max(scores, key=lambda k: scores[k]) == "one_person"
+    assert remark_scores([{'"': 0.0}, {"}": 0.0}]) == {}
+
+    step = {"action": "入力する", "actor": "", "inputs": [], "outputs": [], "systems": []}
+    written_none = SCHEMAS["task"][1].model_validate({"steps": [step], "finding": "none"})
+    monkeypatch.setattr("pipeline.fields.REMARK_MIN", 0.2)
+    assert noted_remark(written_none, {"none": 0.7, "precedent": 0.25}) == "precedent"
+    assert noted_remark(written_none, {"none": 0.85, "precedent": 0.15}) == "none"
+    written = SCHEMAS["task"][1].model_validate({"steps": [step], "finding": "oral_only"})
+    assert noted_remark(written, {"none": 0.9}) == "oral_only"  # what it wrote stands
