@@ -510,7 +510,7 @@ def test_unsure_labels_do_not_become_elements_and_sure_ones_carry_their_confiden
     }
     chat = ScoredChat(LABELS, probs)
     run = extract(hearing(), chat)
-    assert set(chat.top_logprobs_asked) == {5, 0}  # labels with log-probabilities, fields not
+    assert set(chat.top_logprobs_asked) == {5}  # labels and fields (the remark) with log-probs
     kinds = {e.summary: (e.kind, e.confidence) for e in run.elements if not isinstance(e, Finding)}
     assert next(v for s, v in kinds.items() if "楽楽精算で申請" in s) == ("task", 0.9)
     assert not any("5万円" in s for s in kinds)  # argmax, but 0.3 < MIN_LABEL_PROBABILITY
