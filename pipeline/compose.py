@@ -59,17 +59,38 @@ _YESNO_EN = re.compile(
 )
 
 
+_SENTENCE_END = re.compile(r"(?<=[。！？])|(?<=[.!?])\s+")
+# a yes/no question clause after a statement written without a full stop ("... VAT Can I ...?")
+_AUX_START = re.compile(
+    r"\b(?:Do|Does|Did|Is|Are|Was|Were|Can|Could|Should|Shall|Must|May|Might|Will|Would|Have|"
+    r"Has|Need|Am)\s+(?:I|we|you|my|our|the|a|an|it|they|he|she|this|that|these|there|someone)\b"
+)
+
+
+def question_sentence(text: str) -> str:
+    """The sentence that asks: the last one ending in a question mark, else the last one; in
+    English, from the auxiliary that opens the question when a statement runs into it."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    if not sentences:
+        return text.strip()
+    asking = [s for s in sentences if s.endswith(("?", "？"))]
+    last = (asking or sentences)[-1]
+    starts = [m.start() for m in _AUX_START.finditer(last)]
+    if language_of(last) == "en" and starts and not _YESNO_EN.match(last):
+        last = last[starts[-1] :]
+    return last
+
+
 def question_shape(question: str) -> Shape:
-    q = question.strip()
-    if _WHO.search(q):
+    """The shape of the answer the question asks for, read off the sentence that asks."""
+    last = question_sentence(question)
+    if _WHO.search(last):
         return "who"
-    last = re.split(r"(?<=[。.!！])\s*", q.rstrip("。. "))[-1] if q else q
     if language_of(last) == "ja":
         if not _WH_JA.search(last) and _YESNO_JA.search(last):
             return "yesno"
         return "how"
-    sentence = re.split(r"[.!?]\s+", q)[-1].strip() if q else q
-    if _YESNO_EN.match(sentence) and not re.search(r"\bhow\b|\bwhat\b|\bwhen\b", sentence, re.I):
+    if _YESNO_EN.match(last) and not re.search(r"\bhow\b|\bwhat\b|\bwhen\b", last, re.I):
         return "yesno"
     return "how"
 

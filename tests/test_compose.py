@@ -76,6 +76,16 @@ def test_question_shapes() -> None:
     assert question_shape("Who approves journal entries?") == "who"
 
 
+def test_the_shape_is_read_off_the_sentence_that_asks() -> None:
+    # "who" in a statement before the question is a relative pronoun, not the question word
+    msg = "I am a clerk who pays invoices. Is the supplier new? No. Do I need a second approval?"
+    assert question_shape(msg) == "yesno"
+    # a statement that runs into the question without a full stop
+    assert question_shape("The invoice has no PO number Can I still pay it?") == "yesno"
+    assert question_shape("5万円を超える経費は誰が承認しますか？金額は8万円です。") == "who"
+    assert question_shape("Is the 1.5% fee charged on refunds?") == "yesno"
+
+
 def test_amount_in_the_question_picks_the_row_and_yes_comes_first(make_workspace: Any) -> None:
     q = "十二万円のモニター代、部長の承認は必要ですか？"
     ws = _ws(make_workspace)
