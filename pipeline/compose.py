@@ -29,6 +29,16 @@ from .conditions import Case, Verdict, bounds_of, evaluate_row, language_of, mis
 from .models import AnyElement, Exception_, Finding, Judgment, RuleRow, Task
 from .prompts import load_prompt
 from .retrieve import Retrieved
+from .text_rules import (
+    CONTENT_FREE,
+    TextRule,
+    answered,
+    calibrated,
+    fact_about,
+    facts_of,
+    read_fact,
+    text_rule,
+)
 
 Shape = Literal["how", "who", "yesno"]
 MAX_OPTIONS = 5
@@ -59,17 +69,38 @@ _YESNO_EN = re.compile(
 )
 
 
+_SENTENCE_END = re.compile(r"(?<=[。！？])|(?<=[.!?])\s+")
+# a yes/no question clause after a statement written without a full stop ("... VAT Can I ...?")
+_AUX_START = re.compile(
+    r"\b(?:Do|Does|Did|Is|Are|Was|Were|Can|Could|Should|Shall|Must|May|Might|Will|Would|Have|"
+    r"Has|Need|Am)\s+(?:I|we|you|my|our|the|a|an|it|they|he|she|this|that|these|there|someone)\b"
+)
+
+
+def question_sentence(text: str) -> str:
+    """The sentence that asks: the last one ending in a question mark, else the last one; in
+    English, from the auxiliary that opens the question when a statement runs into it."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    if not sentences:
+        return text.strip()
+    asking = [s for s in sentences if s.endswith(("?", "？"))]
+    last = (asking or sentences)[-1]
+    starts = [m.start() for m in _AUX_START.finditer(last)]
+    if language_of(last) == "en" and starts and not _YESNO_EN.match(last):
+        last = last[starts[-1] :]
+    return last
+
+
 def question_shape(question: str) -> Shape:
-    q = question.strip()
-    if _WHO.search(q):
+    """The shape of the answer the question asks for, read off the sentence that asks."""
+    last = question_sentence(question)
+    if _WHO.search(last):
         return "who"
-    last = re.split(r"(?<=[。.!！])\s*", q.rstrip("。. "))[-1] if q else q
     if language_of(last) == "ja":
         if not _WH_JA.search(last) and _YESNO_JA.search(last):
             return "yesno"
         return "how"
-    sentence = re.split(r"[.!?]\s+", q)[-1].strip() if q else q
-    if _YESNO_EN.match(sentence) and not re.search(r"\bhow\b|\bwhat\b|\bwhen\b", sentence, re.I):
+    if _YESNO_EN.match(last) and not re.search(r"\bhow\b|\bwhat\b|\bwhen\b", last, re.I):
         return "yesno"
     return "how"
 
@@ -444,15 +475,16 @@ class Composer:
         self, question: str, shape: Shape, lang: str, cand: Candidate, comp: Composition
     ) -> Iterator[Line]:
         """A rule without reviewed fields: its conditions are read off the text (list items or
-        sentences) and the model says of each whether the operator's message makes it true,
-        false or does not say; the rule's logic (all / any, a rule that excludes) decides."""
+        sentences) and the model says of each whether the operator's message states it true,
+        states it false or does not say; the rule's logic (all / any, a rule that excludes)
+        decides; a condition the decision needs and the message does not state is asked about."""
         if shape != "yesno":
             yield Line(_short(cand.result.text, 300), [cand.id])
             return
         rule = text_rule(cand.result.text)
         if not rule.combination_known:
             rule.any_of = self.any_of(rule)
-        verdicts = [self.condition_holds(question, c) for c in rule.conditions]
+        verdicts = self.conditions_stated(question, rule.conditions)
         verdict = rule.decide(verdicts)
         if verdict is None:
             unknown = next(c for c, v in zip(rule.conditions, verdicts, strict=True) if v is None)
@@ -480,12 +512,34 @@ class Composer:
         choice = choose(self._llm_factory(), msgs, ["A", "B"])
         return choice.p("B") > choice.p("A")
 
-    def condition_holds(self, question: str, condition: str) -> bool | None:
-        msgs = load_prompt("answer_condition").render(condition=condition, question=question)
-        choice = choose(self._llm_factory(), msgs, ["T", "F", "U"])
-        if not choice.label or choice.label == "U":
-            return None
-        return choice.label == "T"
+    def conditions_stated(self, question: str, conditions: list[str]) -> list[bool | None]:
+        """Of each condition: does the operator's message state it true, false, or not say
+        (None)? The model picks the fact about the condition (``text_rules``), its pick
+        calibrated against its pick for a content-free condition; a question the operator
+        answered yes / no decides; any other fact is read by the model. The picks share one
+        prompt prefix (the facts), which the server reuses."""
+        facts = facts_of(question)
+        if not facts:
+            return [None for _ in conditions]
+        labels = [*LETTERS[: len(facts)], "N"]
+        listed = "\n".join(f"{LETTERS[i]}) {f}" for i, f in enumerate(facts))
+        prompt = load_prompt("answer_fact")
+
+        def pick(condition: str) -> dict[str, float]:
+            msgs = prompt.render(facts=listed, condition=condition)
+            return choose(self._llm_factory(), msgs, labels).probs
+
+        picks = [pick(c) for c in conditions]
+        lean = pick(CONTENT_FREE)
+        out: list[bool | None] = []
+        for c, probs in zip(conditions, picks, strict=True):
+            fact = fact_about(calibrated(probs, lean), facts) if probs else None
+            said = answered(fact) if fact else None
+            if fact and said is None:
+                msgs = load_prompt("answer_condition").render(condition=c, question=fact)
+                said = read_fact(choose(self._llm_factory(), msgs, "TFU").probs)
+            out.append(said)
+        return out
 
     # ------------------------------------------------------------------ conflicts
 
@@ -513,64 +567,6 @@ class Composer:
             )
             return lines, note
         return None
-
-
-_ITEM = re.compile(r"^\s*(?:[*\-•・]|\d+[.)])\s*(.+?)\s*$", re.M)
-_ANY = re.compile(r"\b(?:any|one) of\b|\beither\b|\bat least one\b|いずれか|どれか", re.I)
-_EXCLUDES = re.compile(
-    r"\b(?:can(?:no|'|’)t|cannot|won(?:'|’)t|will not|not (?:eligible|entitled|allowed|permitted)|"
-    r"prohibited|must not|may not)\b|できません|対象外|禁止",
-    re.I,
-)
-
-
-@dataclass
-class TextRule:
-    """A text rule's conditions and how they combine (grammar of lists, not of any rule)."""
-
-    conditions: list[str]
-    any_of: bool = False  # one condition is enough (else: all are needed)
-    excludes: bool = False  # meeting the conditions means "no" (you can't get X if: ...)
-    combination_known: bool = True  # the text says "all" or "any"; else the model decides
-    lead: str = ""  # the sentence that introduces the list
-
-    def decide(self, verdicts: list[bool | None]) -> bool | None:
-        """True / False, or None when a condition the decision needs is not known."""
-        if self.any_of:
-            met = (
-                True
-                if any(v is True for v in verdicts)
-                else (False if all(v is False for v in verdicts) else None)
-            )
-        else:
-            met = (
-                False
-                if any(v is False for v in verdicts)
-                else (True if all(v is True for v in verdicts) else None)
-            )
-        if met is None:
-            return None
-        return (not met) if self.excludes else met
-
-
-def text_rule(text: str, max_conditions: int = 6) -> TextRule:
-    body = "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith("#"))
-    items = [m.group(1) for m in _ITEM.finditer(body)]
-    first = _ITEM.search(body)
-    lead = body[: first.start()].strip() if first else body
-    if not items:
-        items = [s.strip() for s in re.split(r"(?<=[.。!?！？])\s+", body) if len(s.strip()) > 3]
-    explicit_any = bool(_ANY.search(lead)) or any(re.search(r"\bor\s*$", i) for i in items[:-1])
-    explicit_all = bool(re.search(r"\ball of\b|\band\s*$|すべて|全て", lead, re.I)) or any(
-        re.search(r"\band\s*$", i) for i in items[:-1]
-    )
-    return TextRule(
-        conditions=items[:max_conditions] or [body[:300]],
-        any_of=explicit_any,
-        excludes=bool(_EXCLUDES.search(lead)),
-        combination_known=explicit_any or explicit_all or len(items) <= 1,
-        lead=lead,
-    )
 
 
 def _bounds(el: Judgment) -> set[tuple[str, str, float]]:

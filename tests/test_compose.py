@@ -6,6 +6,7 @@ choice parsing, condition evaluation and rendering run.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pipeline.assistant import decision_of
@@ -74,6 +75,16 @@ def test_question_shapes() -> None:
     assert question_shape("Do I need to accrue a $7,800 delivery?") == "yesno"
     assert question_shape("What do I do when the macro fails?") == "how"
     assert question_shape("Who approves journal entries?") == "who"
+
+
+def test_the_shape_is_read_off_the_sentence_that_asks() -> None:
+    # "who" in a statement before the question is a relative pronoun, not the question word
+    msg = "I am a clerk who pays invoices. Is the supplier new? No. Do I need a second approval?"
+    assert question_shape(msg) == "yesno"
+    # a statement that runs into the question without a full stop
+    assert question_shape("The invoice has no PO number Can I still pay it?") == "yesno"
+    assert question_shape("5万円を超える経費は誰が承認しますか？金額は8万円です。") == "who"
+    assert question_shape("Is the 1.5% fee charged on refunds?") == "yesno"
 
 
 def test_amount_in_the_question_picks_the_row_and_yes_comes_first(make_workspace: Any) -> None:
@@ -179,11 +190,112 @@ def test_a_text_rule_is_decided_condition_by_condition() -> None:
         "* are in the first year of an apprenticeship"
     )
     cand = Candidate(Retrieved("S0001", snippet, {}, 0.0, 0.9), None)
-    # choose S0001, then the list's logic (A = all needed), then condition 1 true, 2 unknown
-    llm = FakeChat(["A", "A", "T", "U"])
+    # choose S0001, the list's logic (A = all needed), the fact about each condition (A: the
+    # first sentence, N: none), its pick for a content-free condition (N), then condition 1
+    # read off its fact (T)
+    llm = FakeChat(["A", "A", "A", "N", "N", "T"])
     comp = Composer(lambda: llm).compose("I'm 17. Can I get the grant?", [cand])
     assert comp.decision == "inquire"
     assert comp.lines[0].text == "Is this true for you: are in the first year of an apprenticeship?"
-    llm.responses = ["A", "A", "T", "F"]
+    llm.responses = ["A", "A", "A", "A", "N", "T", "F"]
     comp = Composer(lambda: llm).compose("I'm 17 and in my second year. Can I get it?", [cand])
     assert comp.decision == "no" and comp.lines[0].text == "No."
+    assert not llm.responses
+
+
+class LogprobChat(FakeChat):
+    """A chat model that answers with given label probabilities (as first-token logprobs)."""
+
+    def __init__(self, answers: list[dict[str, float]]):
+        super().__init__()
+        self.answers = list(answers)
+
+    def complete(self, messages: Any, schema: Any = None, max_tokens: int = 2048,
+                 top_logprobs: int = 0) -> Any:  # fmt: skip
+        from pipeline.adapters.llm import Completion
+
+        self.calls.append(messages)
+        probs = self.answers.pop(0)
+        return Completion(
+            text=max(probs, key=lambda k: probs[k]),
+            top_logprobs=[{k: math.log(v) for k, v in probs.items() if v > 0}],
+        )
+
+
+def test_the_models_lean_towards_a_letter_is_discounted() -> None:
+    from pipeline.compose import Composer
+
+    msg = "I moved here last year. Are you under 19? Yes. Can I get the grant?"
+    lean = {"A": 0.1, "B": 0.2, "C": 0.6, "N": 0.1}  # what it picks for a condition "N/A"
+    llm = LogprobChat(
+        [
+            {"A": 0.1, "B": 0.35, "C": 0.45, "N": 0.1},  # under 19: raw argmax is C (the question)
+            dict(lean),  # lived here 3 years: the same as for "N/A"
+            lean,
+        ]
+    )
+    got = Composer(lambda: llm).conditions_stated(
+        msg, ["you are under 19", "you have lived here for 3 years"]
+    )
+    # B (answered yes) stands out from the lean; nothing stands out for the second condition
+    # beyond the lean, and "none" does: not said
+    assert got == [True, None]
+    assert not llm.answers
+
+
+def test_the_message_is_read_as_facts_and_answered_questions() -> None:
+    from pipeline.text_rules import answered, facts_of
+
+    facts = facts_of("I'm a student. Are you under 19? Yes. Are you in your first year? No. Ok?")
+    assert facts == [
+        "I'm a student.",
+        "Are you under 19? Yes.",
+        "Are you in your first year? No.",
+        "Ok?",
+    ]
+    assert [answered(f) for f in facts] == [None, True, False, None]
+    ja = facts_of("来週出張します。出張先は海外ですか？ はい。日当は出ますか？")
+    assert ja == ["来週出張します。", "出張先は海外ですか？ はい。", "日当は出ますか？"]
+    assert answered(ja[1]) is True
+
+
+def test_an_answered_question_decides_its_condition_without_the_model() -> None:
+    from pipeline.compose import Candidate, Composer
+    from pipeline.retrieve import Retrieved
+
+    snippet = "You can get the grant if you:\n* are under 19\n* are in your first year"
+    cand = Candidate(Retrieved("S0001", snippet, {}, 0.0, 0.9), None)
+    msg = "I'm a student. Are you under 19? Yes. Are you in your first year? No. Can I get it?"
+    llm = LogprobChat(
+        [
+            {"A": 0.9, "N": 0.1},  # the rule answers the question
+            {"A": 0.8, "B": 0.2},  # all conditions are needed
+            {"A": 0.1, "B": 0.7, "C": 0.1, "D": 0.05, "N": 0.05},  # under 19: fact B
+            {"A": 0.1, "B": 0.1, "C": 0.7, "D": 0.05, "N": 0.05},  # first year: fact C
+            {"A": 0.2, "B": 0.2, "C": 0.2, "D": 0.2, "N": 0.2},  # content-free: no lean
+        ]
+    )
+    comp = Composer(lambda: llm).compose(msg, [cand])
+    assert comp.decision == "no"
+    assert not llm.answers  # no reading of facts that are answered yes / no
+
+
+def test_a_condition_no_fact_is_about_is_asked_about() -> None:
+    from pipeline.compose import Candidate, Composer
+    from pipeline.retrieve import Retrieved
+
+    snippet = "You can get the grant if you:\n* are under 19\n* are in your first year"
+    cand = Candidate(Retrieved("S0001", snippet, {}, 0.0, 0.9), None)
+    msg = "Are you under 19? Yes. Can I get the grant?"
+    llm = LogprobChat(
+        [
+            {"A": 0.9, "N": 0.1},
+            {"A": 0.8, "B": 0.2},
+            {"A": 0.8, "B": 0.1, "N": 0.1},  # under 19: fact A
+            {"A": 0.2, "B": 0.2, "N": 0.6},  # first year: no fact is about it
+            {"A": 0.3, "B": 0.3, "N": 0.4},  # content-free
+        ]
+    )
+    comp = Composer(lambda: llm).compose(msg, [cand])
+    assert comp.decision == "inquire"
+    assert comp.lines[0].text == "Is this true for you: are in your first year?"
