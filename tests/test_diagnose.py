@@ -54,17 +54,17 @@ def findings_for(lines: list[str], lang: str = "ja", elements: list | None = Non
         ),
         ("その一覧表は、たぶん誰も見ていないです。", K.UNNECESSARY_TASK, "ja"),
         ("Nobody looks at the printed copy.", K.UNNECESSARY_TASK, "en"),
-        ("課長がいないと、誰も決められないんですよ。", K.PERSON_DEPENDENCY, "ja"),
+        ("部長が不在だと、誰も決められないんです。", K.PERSON_DEPENDENCY, "ja"),
         (
             "この金額は部長が会議で言っただけで、どこにも書いてないんです。",
             K.ORAL_ONLY_CRITERION,
             "ja",
         ),
         ("Our CFO said it in a meeting once.", K.ORAL_ONLY_CRITERION, "en"),
-        ("It's not in the accounting policy.", K.ORAL_ONLY_CRITERION, "en"),
+        ("That rule is not in our travel policy.", K.ORAL_ONLY_CRITERION, "en"),
         ("二つのシステムに同じ内容を入れています。", K.UNNECESSARY_TASK, "ja"),
         ("Nobody has opened that binder in years.", K.UNNECESSARY_TASK, "en"),
-        ("So the route kind of changes with the person.", K.APPROVAL_ROUTE_VARIES, "en"),
+        ("The approval route basically changes with the manager.", K.APPROVAL_ROUTE_VARIES, "en"),
         ("We do it because that's how it was done last year.", K.PRECEDENT_FOLLOWING, "en"),
         ("There's no set number.", K.JUDGMENT_WITHOUT_RULE, "en"),
     ],
@@ -169,7 +169,7 @@ def test_unaligned_evidence_becomes_a_question_to_confirm() -> None:
 
 
 def test_it_depends_on_who_reviews_is_a_varying_route_not_a_missing_rule() -> None:
-    found = findings_for(["Intro.", "But it depends on who's reviewing."], "en")
+    found = findings_for(["Intro.", "It really depends on who is approving."], "en")
     assert [f.finding for f in found] == [K.APPROVAL_ROUTE_VARIES]
 
 
