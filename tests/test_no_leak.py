@@ -45,8 +45,11 @@ def sample_sentences() -> list[tuple[str, str]]:
 def test_the_guard_sees_the_samples_and_would_catch_a_copied_sentence() -> None:
     sentences = sample_sentences()
     assert len(sentences) > 200  # every sample hearing's sentences are read
-    folder, sentence = sentences[0]
-    assert _norm(sentence) in _norm(f"Quote: {sentence}\n")
+    assert {f for f, _ in sentences} >= {"ja_smoke", "en_month_end_close", "ja_blind_long"}
+    # a copy with other punctuation, spacing or width is still caught
+    _, sentence = next(x for x in sentences if "、" in x[1])
+    copied = unicodedata.normalize("NFKC", sentence).replace("、", " , ")
+    assert _norm(sentence) in _norm(f"### user\nQuote: {copied}\n")
 
 
 def test_no_sample_sentence_is_a_prompt_example_a_cue_or_a_cue_test() -> None:
