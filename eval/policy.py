@@ -53,6 +53,7 @@ SMOKE_ROWS = 20
 PROMPTS = REPO / "eval" / "prompts"
 PROMPT_PATH = PROMPTS / "policy_rules.md"
 HEADLINE = "rows"  # the design whose figure is the table's decision accuracy
+HEADINGS = True  # section titles as the interviewer's questions (policy_transcript)
 
 CASE_SCHEMA = {
     "type": "object",
@@ -112,22 +113,61 @@ def load_rows(data_dir: Path) -> list[dict[str, Any]]:
     return TIME_OFF.rows(data_dir)
 
 
-def policy_transcript(text: str, doc_id: str = "policy") -> Any:
-    """One segment per sentence (lines split at sentence ends)."""
-    from pipeline.models import Language, Segment, Transcript
+_HEADING = re.compile(r"^[^.!?。]{1,60}:?$")
 
-    sentences: list[str] = []
+
+def is_heading(line: str) -> bool:
+    """A section title: a short line without a sentence end, or a line that ends in a colon
+    ("Vacation", "Credit Score:", "4. Checked Baggage Allowance"). A bullet is content unless
+    it ends in a colon."""
+    line = line.strip()
+    bullet = line.startswith(("*", "-", "•"))
+    text = line.lstrip("*-• ").strip()
+    if not text or text.endswith(":"):
+        return bool(text)
+    return not bullet and bool(_HEADING.match(text)) and len(text.split()) <= 8 and "=" not in text
+
+
+def policy_transcript(text: str, doc_id: str = "policy", headings: bool = True) -> Any:
+    """One segment per sentence (lines split at sentence ends). With ``headings``, a section
+    title becomes the interviewer's question for the sentences under it (as a hearing's
+    question gives the context of the answer) and is not itself an element."""
+    from pipeline.models import Language, Segment, Transcript
+    from pipeline.speakers import INTERVIEWER
+
+    sentences: list[tuple[str, str]] = []
     for line in text.splitlines():
+        if headings and is_heading(line):
+            sentences.append((INTERVIEWER, line.strip().lstrip("*-• ").strip()))
+            continue
         line = line.strip().lstrip("*").strip()
         if line:
-            sentences += [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", line) if s.strip()]
+            sentences += [
+                ("author", s.strip())
+                for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", line)
+                if s.strip()
+            ]
     segs = [
-        Segment(id=f"s{i + 1:04d}", start=i * 5.0, end=i * 5.0 + 4.5, text=s, speaker="author")
-        for i, s in enumerate(sentences)
+        Segment(id=f"s{i + 1:04d}", start=i * 5.0, end=i * 5.0 + 4.5, text=s, speaker=who)
+        for i, (who, s) in enumerate(sentences)
     ]
     return Transcript(
         interview_id=doc_id, language=Language.EN, segments=segs, duration=len(segs) * 5.0
     )
+
+
+def section_of(el: Any, transcript: Any) -> str:
+    """The heading (interviewer's question) last before the element's first quoted segment."""
+    from pipeline.speakers import INTERVIEWER
+
+    ids = [i for ev in el.evidence for i in ev.segment_ids]
+    heading = ""
+    for seg in transcript.segments:
+        if ids and seg.id == ids[0]:
+            return heading
+        if seg.speaker == INTERVIEWER:
+            heading = seg.text
+    return ""
 
 
 def rule_elements(elements: list[Any]) -> list[Any]:
@@ -361,8 +401,9 @@ def evaluate_table(
     t0 = time.perf_counter()
     doc_id = "policy" if table is TIME_OFF else f"policy-{table.name}"
     ensure_interview(ctx.options.get("store"), doc_id, f"policy_corpus {table.name}")
+    transcript = policy_transcript(text, doc_id, headings=HEADINGS)
     result = extract(
-        policy_transcript(text, doc_id),
+        transcript,
         llm,
         store=ctx.options.get("store"),
         business_area=table.business_area,
@@ -371,7 +412,10 @@ def evaluate_table(
     seconds: dict[str, float] = {"extract": round(time.perf_counter() - t0, 1)}
     _log(f"{table.name}: extracted {len(elements)} elements in {seconds['extract']}s")
     rules = rules_text(elements)
-    pieces = [(element_text(el), el.summary) for el in rule_elements(elements)]
+    pieces = []
+    for el in rule_elements(elements):
+        section = section_of(el, transcript)
+        pieces.append(((f"Section: {section}\n" if section else "") + element_text(el), el.summary))
     res: dict[str, Any] = {
         "table": table,
         "rows": len(rows),
@@ -512,11 +556,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--table", default="loan", choices=sorted(TABLES))
     ap.add_argument("--designs", default="rows,python")
     ap.add_argument("--full", action="store_true", help="also compile from the policy text")
+    ap.add_argument("--no-headings", action="store_true", help="section titles as sentences")
     ap.add_argument("--work-dir", type=Path, default=Path("/tmp/policy/work"))
     ap.add_argument("--out", type=Path, default=Path("/tmp/policy/out.json"))
     args = ap.parse_args(argv)
     from pipeline.store import Store
 
+    global HEADINGS
+    HEADINGS = not args.no_headings
     args.work_dir.mkdir(parents=True, exist_ok=True)
     ctx = EvalContext(
         data_dir=eval_data_dir(),

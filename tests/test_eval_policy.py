@@ -133,3 +133,19 @@ def test_scope_is_chosen_by_log_probabilities() -> None:
     decider = pr.Decider([], {}, scope, tuple(TIME_OFF.outputs))
     gold = [{"gold": dict.fromkeys(TIME_OFF.outputs, 0.0)} | r for r in ROWS]
     assert score(decider.decide, gold, tuple(TIME_OFF.outputs))[0] == 1.0
+
+
+def test_section_titles_become_the_question_of_the_sentences_under_them() -> None:
+    from eval.policy import is_heading, policy_transcript
+
+    assert is_heading("Personal Sick Time (PST)") and is_heading("* Credit Score:")
+    assert not is_heading("* Minimum credit score of 600.")
+    assert not is_heading("Less than 10 years of service = 3 weeks per year")
+    text = "Overtime\nStaff are paid 1.5 times the hourly rate. Managers are not paid overtime.\n"
+    segs = policy_transcript(text).segments
+    assert [(s.speaker, s.text) for s in segs] == [
+        ("interviewer", "Overtime"),
+        ("author", "Staff are paid 1.5 times the hourly rate."),
+        ("author", "Managers are not paid overtime."),
+    ]
+    assert [s.speaker for s in policy_transcript(text, headings=False).segments] == ["author"] * 3

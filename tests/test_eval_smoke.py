@@ -229,6 +229,8 @@ def test_harness_smoke_scores_pet_and_policy_and_writes_reports(
     rows = designs["rows / extracted"]
     assert rows["rows"][0]["when"] == ["employment_type == regular full time"]  # re-asked
     assert rows["out_of_scope"] == {"employment_type": ["contractor", "part time"]}
+    rows_call = next(c for c in chat.calls if "into decision rows" in c[0]["content"])
+    assert "Section: Holidays" in rows_call[-1]["content"]  # the rule with its section title
     compile_call = next(c for c in chat.calls if "executable" in c[0]["content"])
     assert "Regular full-time employees receive" in compile_call[-1]["content"]
     assert "Employees on other contracts" not in compile_call[-1]["content"]  # rules, not text
