@@ -10,7 +10,8 @@ a test are read with ``pipeline.quantities`` ("10 years" -> 10, "January 1, 2004
 
 Two more choices, each scored by log-probabilities (``pipeline.choose``):
 - scope: for every value of a categorical input field, whether the rules cover a request with
-  that value at all (a request outside the scope gets nothing: 0 or false);
+  that value at all (a request outside the scope gets nothing: 0 or false); a value is out when
+  its probability lies ``SCOPE_MARGIN`` below the field's best value;
 - the default of a yes/no output (what holds when no row applies); a number defaults to 0.
 
 Deciding a table row is deterministic: the rows of an output whose tests all hold; the most
@@ -32,6 +33,11 @@ from eval.policy_tables import Table
 
 Op = Literal["==", "!=", "<", "<=", ">", ">="]
 MAX_CATEGORIES = 12  # a string field with more distinct values is not treated as categorical
+# A value is out of scope when the model's "covered" probability for it lies this far below the
+# best value of the same field. The 1.5B model leans to "covered" (A) for every value (loan:
+# 0.50-0.84), so an absolute 0.5 never fires; tuned on the loan table only (0.732 -> 0.792 on
+# the recorded answers of one run; margins 0.1 and 0.15 also cut 'part-time', which is covered).
+SCOPE_MARGIN = 0.2
 
 
 class Test(BaseModel):
@@ -313,14 +319,15 @@ def choose_scope(
     out: dict[str, set[str]] = {}
     probs: dict[str, float] = {}
     for name, values in cats.items():
+        p_of = {}
         for v in values:
             messages = prompt.render(rules=rules, field=name, value=v)
             c = choose(llm, messages, ["A", "B"])
-            p_yes = c.p("A") if c.probs else 1.0
-            probs[f"{name}={v}"] = round(p_yes, 3)
-            if p_yes < 0.5:
-                out.setdefault(name, set()).add(_norm(v))
-    return out, probs
+            p_of[v] = c.p("A") if c.probs else 1.0
+            probs[f"{name}={v}"] = round(p_of[v], 3)
+        best = max(p_of.values(), default=1.0)
+        out.update({name: {_norm(v) for v, p in p_of.items() if p < best - SCOPE_MARGIN}})
+    return {k: v for k, v in out.items() if v}, probs
 
 
 def choose_defaults(llm: Any, prompt: Any, rules: str, table: Table) -> dict[str, float]:

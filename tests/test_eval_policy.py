@@ -115,19 +115,25 @@ def test_a_refused_answer_is_sent_back_with_its_errors() -> None:
 
 
 class LogprobChat(FakeChat):
-    """Answers a scope question with log-probabilities: covered only for 'regular full-time'."""
+    """Answers a scope question with log-probabilities: P(covered) per value."""
+
+    def __init__(self, p_yes: dict[str, float]):
+        super().__init__()
+        self.p_yes = p_yes
 
     def complete(self, messages: Any, schema: Any = None, max_tokens: int = 2048,
                  top_logprobs: int = 0) -> Completion:  # fmt: skip
         self.calls.append(messages)
-        yes = 0.9 if "is 'regular full-time'" in messages[-1]["content"] else 0.2
+        last = messages[-1]["content"]
+        yes = next((p for v, p in self.p_yes.items() if f"is '{v}'" in last), 0.5)
         alts = {"A": math.log(yes), "B": math.log(1 - yes)}
         return Completion(text="A" if yes > 0.5 else "B", top_logprobs=[alts])
 
 
 def test_scope_is_chosen_by_log_probabilities() -> None:
     prompt = load_eval_prompt(PROMPTS / "policy_scope.md")
-    scope, probs = pr.choose_scope(LogprobChat(), prompt, "rules", CATS)
+    chat = LogprobChat({"regular full-time": 0.9, "part-time": 0.2})
+    scope, probs = pr.choose_scope(chat, prompt, "rules", CATS)
     assert scope == {"employment_type": {"part time"}}
     assert probs == {"employment_type=regular full-time": 0.9, "employment_type=part-time": 0.2}
     decider = pr.Decider([], {}, scope, tuple(TIME_OFF.outputs))
@@ -149,3 +155,15 @@ def test_section_titles_become_the_question_of_the_sentences_under_them() -> Non
         ("author", "Managers are not paid overtime."),
     ]
     assert [s.speaker for s in policy_transcript(text, headings=False).segments] == ["author"] * 3
+
+
+def test_a_model_that_leans_to_covered_still_separates_values_by_their_distance_to_the_best() -> (
+    None
+):
+    prompt = load_eval_prompt(PROMPTS / "policy_scope.md")
+    cats = {"country": ["US", "UK", "Canada"]}
+    chat = LogprobChat({"US": 0.84, "UK": 0.51, "Canada": 0.7})
+    scope, _ = pr.choose_scope(chat, prompt, "rules", cats)
+    assert scope == {"country": {"uk"}}  # 0.51 < 0.84 - 0.2; 0.7 stays covered
+    scope, _ = pr.choose_scope(LogprobChat({}), prompt, "rules", cats)
+    assert scope == {}  # no preference: nothing is cut
