@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 Op = Literal[">", ">=", "<", "<=", "=="]
@@ -395,6 +396,57 @@ def day_classes(text: str) -> set[str]:
         if w.startswith(("日曜", "sunday")):
             out.add("sun")
     return out
+
+
+# --------------------------------------------------------------------------- calendar dates
+
+_MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ]
+    )
+    for m in names
+}
+_MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DATE_PATTERNS: list[re.Pattern[str]] = [
+    re.compile(r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})"),
+    re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"),
+    re.compile(
+        rf"\b(?P<m>{_MONTH_ALT})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})", re.I
+    ),
+    re.compile(
+        rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m>{_MONTH_ALT})\.?,?\s+(?P<y>\d{{4}})", re.I
+    ),
+]
+
+
+def parse_date(text: str) -> date | None:
+    """The first calendar date the text names: ``2004-01-01``, ``2004/1/1``, ``2004年1月1日``,
+    ``January 1, 2004``, ``1 Jan 2004``. None when there is none (or it is not a real day)."""
+    norm = normalize(text)
+    found: list[tuple[int, date]] = []
+    for pattern in _DATE_PATTERNS:
+        for m in pattern.finditer(norm):
+            month = m.group("m")
+            mon = int(month) if month.isdigit() else _MONTHS[month.lower()]
+            try:
+                found.append((m.start(), date(int(m.group("y")), mon, int(m.group("d")))))
+            except ValueError:
+                continue
+    return min(found)[1] if found else None
 
 
 def canonical(q: Quantity) -> str:

@@ -142,6 +142,18 @@ COMPILED = json.dumps(
         }
     }
 )
+ROWS = json.dumps(
+    {
+        "rows": [
+            {
+                "output": "fixed_holidays",
+                "value": 8,
+                "when": [{"field": "employment_type", "op": "==", "value": "regular"}],
+            }
+        ]
+    }
+)
+ROWS_BAD = ROWS.replace('"=="', '">"')
 LABELS = {  # sentence start -> the label a good model would give
     "The clerk checks": "task",
     "If the amount": "judgment",
@@ -157,8 +169,14 @@ class RoutingChat(FakeChat):
         self, messages: Any, schema: Any = None, max_tokens: int = 2048, top_logprobs: int = 0
     ) -> Any:
         last = messages[-1]["content"]
-        if "executable decision logic" in messages[0]["content"]:
+        system = messages[0]["content"]
+        if "executable decision logic" in system:
             self.responses = [COMPILED]
+        elif "into decision rows" in system:
+            # the first answer compares a categorical field with ">": refused, then re-asked
+            self.responses = [ROWS_BAD if len(messages) == 2 else ROWS]
+        elif "cover a kind of request" in system:
+            self.responses = ["A" if "is 'regular full-time'" in last else "B"]
         elif (schema or {}).get("title", "Label") != "Label":  # a fields call
             self.responses = [echo_fields(schema["title"], last.split("Quote: ")[-1])]
         elif "Sentence:" in last:
@@ -205,7 +223,14 @@ def test_harness_smoke_scores_pet_and_policy_and_writes_reports(
     acc = metric(pol, "time-off decision accuracy (all 4 outputs)")
     assert acc["value"] == pytest.approx(0.8)  # the pro-rated sick-time row is missed
     assert acc["baseline"] == pytest.approx(0.4)  # majority decision
-    assert any("Call" in e for e in pol["details"]["compile_errors"])  # the unsafe case is refused
+    designs = pol["details"]["time-off"]["designs"]
+    assert any("Call" in e for e in designs["python / extracted"]["errors"])  # unsafe: refused
+    assert metric(pol, "  time-off, design python / extracted")["value"] == pytest.approx(0.8)
+    rows = designs["rows / extracted"]
+    assert rows["rows"][0]["when"] == ["employment_type == regular full time"]  # re-asked
+    assert rows["out_of_scope"] == {"employment_type": ["contractor", "part time"]}
+    rows_call = next(c for c in chat.calls if "into decision rows" in c[0]["content"])
+    assert "Section: Holidays" in rows_call[-1]["content"]  # the rule with its section title
     compile_call = next(c for c in chat.calls if "executable" in c[0]["content"])
     assert "Regular full-time employees receive" in compile_call[-1]["content"]
     assert "Employees on other contracts" not in compile_call[-1]["content"]  # rules, not text

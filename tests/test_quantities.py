@@ -11,6 +11,7 @@ from pipeline.quantities import (
     day_classes,
     kanji_to_number,
     parse_bounds,
+    parse_date,
     parse_quantities,
 )
 
@@ -86,3 +87,24 @@ def test_days_of_the_week_fall_under_the_rules_kinds_of_day() -> None:
 def test_canonical_tokens_make_spellings_of_one_amount_equal() -> None:
     tokens = {canonical(q) for t in ("5万円", "50,000円", "五万円") for q in parse_quantities(t)}
     assert tokens == {"50000JPY"}
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("Hired prior to January 1, 2004 with 20 or more years", "2004-01-01"),
+        ("2004-01-01", "2004-01-01"),
+        ("2024/4/1から", "2024-04-01"),
+        ("２０２４年４月１日以降", "2024-04-01"),
+        ("on 3rd Sept. 2021", "2021-09-03"),
+        ("2004-02-30, then 2004-03-01", "2004-03-01"),  # not a real day: the next one
+    ],
+)
+def test_calendar_dates_are_read_in_both_languages(text: str, iso: str) -> None:
+    d = parse_date(text)
+    assert d is not None and d.isoformat() == iso
+
+
+def test_numbers_without_a_month_are_not_dates() -> None:
+    assert parse_date("20 or more years of service") is None
+    assert parse_date("2004年") is None
