@@ -44,6 +44,27 @@ def scores_from(top_logprobs: list[dict[str, float]], labels: Sequence[str]) -> 
     return {}
 
 
+def value_scores(
+    top_logprobs: list[dict[str, float]], names: Sequence[str], last: bool = False
+) -> dict[str, float]:
+    """The distribution over ``names`` where a JSON answer writes one of them as a value: the
+    first token position (``last``: the last) whose alternatives put at least half their
+    probability on tokens that begin a name (two characters at least; a token that begins
+    several names is shared among them). {} when there are no log-probabilities."""
+    positions = reversed(top_logprobs) if last else iter(top_logprobs)
+    for alts in positions:
+        probs = dict.fromkeys(names, 0.0)
+        for token, logprob in alts.items():
+            t = token.strip().strip('"').lower()
+            hits = [n for n in names if len(t) >= 2 and n.startswith(t)]
+            for n in hits:
+                probs[n] += math.exp(logprob) / len(hits)
+        total = sum(probs.values())
+        if total >= 0.5:  # the value's position, not a key or the braces
+            return {k: round(v / total, 4) for k, v in probs.items()}
+    return {}
+
+
 def choose(llm: ChatModel, messages: list[Message], labels: Sequence[str]) -> Choice:
     """Ask for one label; the probabilities come from the first token's log-probabilities."""
     out = llm.complete(messages, max_tokens=2, top_logprobs=TOP_LOGPROBS)

@@ -27,7 +27,6 @@ workspace saves the chunk records and the elements.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -38,6 +37,7 @@ from pydantic import BaseModel, Field
 from .adapters.llm import ChatModel, Completion
 from .align import ground
 from .calls import Cache, ChunkFailure, ask_validated, cache_key, strict_schema
+from .choose import value_scores
 from .diagnose import diagnose, link_concerns
 from .errors import LLMError
 from .fields import fill
@@ -97,17 +97,7 @@ class LabelAnswer(Label):
 def label_scores(out: Completion) -> dict[str, float]:
     """Each label's probability at the token where the model writes the label; {} when the
     backend returned no log-probabilities."""
-    for alts in out.top_logprobs:
-        probs = dict.fromkeys(LABELS, 0.0)
-        for token, logprob in alts.items():
-            t = token.strip().strip('"').lower()
-            lab = next((x for x in LABELS if len(t) >= 2 and x.startswith(t)), None)
-            if lab is not None:
-                probs[lab] += math.exp(logprob)
-        total = sum(probs.values())
-        if total >= 0.5:  # this is the label position, not the key or the braces
-            return {k: round(v / total, 4) for k, v in probs.items()}
-    return {}
+    return value_scores(out.top_logprobs, LABELS)
 
 
 def decide(

@@ -20,7 +20,6 @@ When the call fails, ``fill`` returns None and the caller falls back to the cue-
 from __future__ import annotations
 
 import itertools
-import math
 import re
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
@@ -31,6 +30,7 @@ from rapidfuzz import fuzz
 from .adapters.llm import ChatModel
 from .align import ground, normalise
 from .calls import Cache, ChunkFailure, ask_validated, cache_key, strict_schema
+from .choose import value_scores
 from .diagnose import finding_at
 from .errors import LLMError
 from .lexicon import both
@@ -196,7 +196,7 @@ def _noun_phrase(value: str) -> str:
 def participant(value: str, default_actor: str, not_people: list[str]) -> str:
     """Who does / decides / handles, checked for its kind: a noun phrase (Japanese), the speaker
     referring to themself -> ``default_actor`` (the interviewee's role) when there is one, and
-    never one of ``not_people`` (the element's systems, the glossary's system names)."""
+    never one of ``not_people`` (the systems the caller knows for the element)."""
     v = value.strip()
     if v and _CJK.search(v):
         v = _noun_phrase(v)
@@ -280,20 +280,8 @@ def context_of(group: Group, units: list[Unit], transcript: Transcript) -> Conte
 
 def remark_scores(top_logprobs: list[dict[str, float]]) -> dict[str, float]:
     """The probability of each remark at the token where the model writes the "finding" value
-    (the answer's last key: the last position whose alternatives are mostly remark names);
-    {} when the backend returned no log-probabilities."""
-    names = [str(n) for n in get_args(Remark)]
-    for alts in reversed(top_logprobs):
-        probs = dict.fromkeys(names, 0.0)
-        for token, logprob in alts.items():
-            t = token.strip().strip('"').lower()
-            hits = [n for n in names if len(t) >= 2 and n.startswith(t)]
-            for n in hits:
-                probs[n] += math.exp(logprob) / len(hits)
-        total = sum(probs.values())
-        if total >= 0.5:
-            return {k: round(v / total, 4) for k, v in probs.items()}
-    return {}
+    (the answer's last key); {} when the backend returned no log-probabilities."""
+    return value_scores(top_logprobs, [str(n) for n in get_args(Remark)], last=True)
 
 
 def noted_remark(answer: BaseModel, scores: dict[str, float]) -> str:
