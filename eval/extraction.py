@@ -414,6 +414,23 @@ def _similar(a: str, b: str) -> bool:
     return bool(na and nb) and fuzz.partial_ratio(na, nb) >= ROW_MIN
 
 
+def _direction(op: str) -> str:
+    return {">": "above", ">=": "above", "<": "below", "<=": "below"}.get(op, op)
+
+
+def same_condition(gold: str, predicted: str) -> bool:
+    """A predicted rule condition states the gold one. Where both bound quantities
+    (「5万円を超える」, "under $5,000"), the same side of the same amount (the close wording of
+    「5万円以下」 and 「5万円を超える」 is the opposite rule); otherwise close text."""
+    from pipeline.conditions import bounds_of
+
+    gb = {(_direction(b.op), b.quantity.unit, b.quantity.value) for b in bounds_of(gold)}
+    pb = {(_direction(b.op), b.quantity.unit, b.quantity.value) for b in bounds_of(predicted)}
+    if gb and pb:
+        return gb == pb
+    return _similar(gold, predicted)
+
+
 def rule_rows(
     predicted: list[Any], gold: dict[str, Any], pairs: list[tuple[str, str]]
 ) -> tuple[int, int]:
@@ -430,7 +447,8 @@ def rule_rows(
             continue
         for row in rows:
             if any(
-                _similar(row["condition"], r.condition) and _similar(row["outcome"], r.outcome)
+                same_condition(row["condition"], r.condition)
+                and _similar(row["outcome"], r.outcome)
                 for r in pred.rules
             ):
                 found += 1

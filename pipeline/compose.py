@@ -316,10 +316,10 @@ class Composer:
             comp.covered, comp.decision = False, "none"
             yield comp
             return
-        primary = ranked[0]
+        shape = question_shape(question)
+        primary = _bounding_rule(question, shape, ranked) or ranked[0]
         comp.chosen = primary.id
         lang = language_of(question)
-        shape = question_shape(question)
         for line in self._render(question, shape, lang, primary, comp):
             comp.lines.append(line)
             yield line
@@ -573,6 +573,26 @@ def _bounds(el: Judgment) -> set[tuple[str, str, float]]:
     return {
         (b.op, b.quantity.unit, b.quantity.value) for r in el.rules for b in bounds_of(r.condition)
     }
+
+
+def _bounding_rule(question: str, shape: Shape, ranked: list[Candidate]) -> Candidate | None:
+    """A yes/no or who question that gives a quantity (「十二万円の…」, "$2,300 of …") is
+    answered by the likeliest retrieved judgment whose rule bounds that kind of quantity: its
+    condition can be evaluated, where a task's or exception's text can only be read."""
+    if shape == "how":
+        return None
+    case = Case.of(question)
+    if not case.quantities:
+        return None
+    for c in ranked:
+        if isinstance(c.element, Judgment) and any(
+            case.value_for(b) is not None
+            for r in c.element.rules
+            for b in bounds_of(r.condition)
+            if b.op != "=="
+        ):
+            return c
+    return None
 
 
 def disagree(a: Judgment, b: Judgment) -> bool:

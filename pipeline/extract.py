@@ -82,6 +82,9 @@ TOP_LOGPROBS = 5
 # swept with eval/extraction.py --min-probability). Higher: fewer, surer elements; lower: more
 # recall.
 MIN_LABEL_PROBABILITY = 0.35
+# Contextual calibration of the label probabilities (divided by those of content-free
+# sentences, "N/A" / "…" / "[MASK]") was tried: dev gold-text F1 0.700 -> 0.584, exceptions
+# 0.600 -> 0.222 (the lean towards "none" is what keeps the labels precise). Not used.
 # Label a sentence that has a "Before" sentence twice, with and without it, and average the two
 # distributions. Measured: dev F1 0.771 -> 0.796 but held-out F1 0.646 -> 0.598, for twice
 # the calls; so one look is the default.

@@ -47,11 +47,12 @@ from .models import (
     Transcript,
 )
 from .prompts import load_prompt
+from .rule_complement import other_side
 from .sentences import Unit, summarise
 from .structure import Group, systems_in
+from .support import supported
 
 LOCATE_MIN = 60.0  # rapidfuzz partial-ratio alignment needed to place a step inside the quote
-SUPPORT_MIN = 0.6  # share of a value's character pairs (ja) / words (en) found in the text
 TOP_LOGPROBS = 5
 # A remark the model gave at least this probability where it wrote "none" is taken (see
 # ``noted_remark``). Off (1.0) for the embedded 1.5B: on the dev hearings (gold text) 0.3 raised
@@ -132,31 +133,6 @@ MAX_TOKENS = {"task": 400, "judgment": 300, "exception": 200}
 # --------------------------------------------------------------------------- support
 
 
-def _pairs(s: str) -> list[str]:
-    return [s[i : i + 2] for i in range(len(s) - 1)] or [s]
-
-
-def _words(s: str) -> list[str]:
-    return [w for w in re.findall(r"[a-z0-9]+", s.lower()) if len(w) >= 3]
-
-
-def supported(value: str, text: str) -> bool:
-    """``value`` is said in ``text``: it is a substring after normalisation, or at least
-    SUPPORT_MIN of its words (Latin script; a shared 4-letter stem counts) or of its character
-    pairs (Japanese) occur in it."""
-    v, t = normalise(value), normalise(text)
-    if not v:
-        return False
-    if v in t:
-        return True
-    words = _words(value)
-    if words and re.fullmatch(r"[\x00-\x7f]+", value):
-        stems = {w[:4] for w in _words(text)}
-        return sum(w[:4] in stems for w in words) / len(words) >= SUPPORT_MIN
-    pairs = _pairs(v)
-    return sum(p in t for p in pairs) / len(pairs) >= SUPPORT_MIN
-
-
 def _keep(value: str, text: str, dropped: list[str]) -> str:
     value = value.strip()
     if value and not supported(value, text):
@@ -191,6 +167,30 @@ def _noun_phrase(value: str) -> str:
             return ""
         out += tok.surface
     return out.strip()
+
+
+_PREDICATE_END = ("助詞", "助動詞", "補助記号", "空白")
+
+
+def verb_phrase(value: str) -> bool:
+    """A Japanese action reads as a verb phrase: it ends in a verb or a verbal noun (照合, 入力)
+    before any particles and auxiliaries, and does not open with a verbal noun straight before
+    its object (「照合請求書の金額」「入力仕訳」: Chinese word order, not Japanese). Values in
+    other scripts pass."""
+    from .readings import tokens
+
+    if not _CJK.search(value):
+        return True
+    toks = [t for t in tokens(value) if t.pos[0] != "空白"]
+    content = [t for t in toks if t.pos[0] not in _PREDICATE_END]
+    if not content:
+        return False
+    last = content[-1]
+    if not (last.pos[0] == "動詞" or (last.pos[0] == "名詞" and last.pos[2] == "サ変可能")):
+        return False
+    has_verb = any(t.pos[0] == "動詞" for t in toks)
+    verbal_first = toks[0].pos[0] == "名詞" and toks[0].pos[2] == "サ変可能"
+    return has_verb or not (verbal_first and len(toks) > 1 and toks[1].pos[0] == "名詞")
 
 
 def participant(value: str, default_actor: str, not_people: list[str]) -> str:
@@ -405,7 +405,11 @@ def build(
             b = starts[n + 1] if n + 1 < len(steps) else len(ctx.quote)
             part = ctx.quote[a:b].strip()
             begin = group.start + a + (len(ctx.quote[a:b]) - len(ctx.quote[a:b].lstrip()))
-            action = _keep(step.action, part, dropped) or summarise(part, transcript.language.value)
+            action = _keep(step.action, part, dropped)
+            if action and not verb_phrase(action):  # a scrambled noun phrase is no action
+                dropped.append(action)
+                action = ""
+            action = action or summarise(part, transcript.language.value)
             systems = _keep_all(step.systems, text, dropped)
             systems += [s for s in systems_in(part, system_names) if s not in systems]
             actor = participant(
@@ -535,6 +539,10 @@ def fill(
     except (ChunkFailure, LLMError):
         return None
     out = build(group.label, answer, group, ctx, transcript, chunk, default_actor, system_names)
+    lang = "en" if transcript.language.value == "en" else "ja"
+    for el in out:
+        if isinstance(el, Judgment) and el.rules:
+            el.rules = other_side(llm, cache, record, el.rules, el.decision, ctx.text, lang)
     finding = remark_finding(noted_remark(answer, remarks), group, ctx, transcript, chunk)
     # "recurring" needs how often, said in the text (an exception with a kept frequency)
     if (

@@ -267,6 +267,9 @@ class Task(ElementBase):
 class RuleRow(BaseModel):
     condition: str
     outcome: str
+    # the other side of a stated threshold: the condition turned over, the outcome chosen from
+    # the passage (``rule_complement``); the reviewer confirms it
+    inferred: bool = False
 
 
 class CriterionStatus(StrEnum):

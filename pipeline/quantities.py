@@ -181,7 +181,7 @@ _OP_WORDS_EN: dict[str, str] = {
 }
 
 # comparison words: after the quantity in Japanese, mostly before it in English
-_AFTER_JA: list[tuple[str, Op]] = [
+AFTER_JA: list[tuple[str, Op]] = [
     ("以上", ">="),
     ("以下", "<="),
     ("未満", "<"),
@@ -203,7 +203,7 @@ _AFTER_JA: list[tuple[str, Op]] = [
     ("以降", ">="),
     ("以前", "<="),
 ]
-_BEFORE_EN: list[tuple[str, Op]] = [
+BEFORE_EN: list[tuple[str, Op]] = [
     ("more than", ">"),
     ("greater than", ">"),
     ("larger than", ">"),
@@ -231,7 +231,7 @@ _BEFORE_EN: list[tuple[str, Op]] = [
     ("within", "<="),
     ("exactly", "=="),
 ]
-_AFTER_EN: list[tuple[str, Op]] = [
+AFTER_EN: list[tuple[str, Op]] = [
     ("or more", ">="),
     ("or above", ">="),
     ("and above", ">="),
@@ -352,16 +352,16 @@ def parse_bounds(text: str) -> list[Bound]:
     for q in parse_quantities(norm):
         op: Op | None = None
         after = norm[q.end : q.end + 6]
-        for word, o in _AFTER_JA:
+        for word, o in AFTER_JA:
             if after.lstrip().startswith(word):
                 op = o
                 break
         if op is None:
             after_en = low[q.end : q.end + 14].lstrip()
-            op = next((o for w, o in _AFTER_EN if after_en.startswith(w)), None)
+            op = next((o for w, o in AFTER_EN if after_en.startswith(w)), None)
         if op is None:
             before = low[max(0, q.start - 18) : q.start].rstrip()
-            op = next((o for w, o in _BEFORE_EN if before.endswith(w)), None)
+            op = next((o for w, o in BEFORE_EN if before.endswith(w)), None)
         out.append(Bound(op or "==", q))
     return out
 

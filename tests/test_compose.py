@@ -109,6 +109,21 @@ def test_only_this_approver_is_answered_no_when_the_amount_needs_more(make_works
     assert decision_of(ans) == "no" and "部長の承認が必要" in ans.text
 
 
+def test_an_amount_in_a_yes_no_question_goes_to_the_rule_that_bounds_it(
+    make_workspace: Any,
+) -> None:
+    q = "十二万円のモニター代、所属長のOKだけで処理していいですか？"
+    ws = _ws(make_workspace)
+    # the model picks the task; the amount can only be evaluated against the judgment's rows
+    ws.llm().responses = [_letter(ws, q, "T0001")]  # type: ignore[attr-defined]
+    ans = ws.assistant.ask(q)
+    assert decision_of(ans) == "no" and ans.text.startswith("いいえ。 [J0001]")
+    # a how-question with an amount keeps the model's pick
+    how = "十二万円のモニター代はどうやって申請しますか？"
+    ws.llm().responses = [_letter(ws, how, "T0001")]  # type: ignore[attr-defined]
+    assert "楽楽精算" in ws.assistant.ask(how).text.split("\n")[0]
+
+
 def test_missing_amount_gives_one_follow_up_question(make_workspace: Any) -> None:
     q = "この経費、部長の承認まで必要ですか？"
     ws = _ws(make_workspace)

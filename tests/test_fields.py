@@ -15,6 +15,7 @@ from pipeline.fields import (
     participant,
     remark_scores,
     supported,
+    verb_phrase,
 )
 from pipeline.models import Finding, FindingKind, Language, Segment, Task, Transcript
 from pipeline.prompts import load_prompt
@@ -157,3 +158,42 @@ def test_the_remark_is_read_at_the_finding_token_and_taken_when_likely_enough(
     assert noted_remark(written_none, {"none": 0.85, "precedent": 0.15}) == "none"
     written = SCHEMAS["task"][1].model_validate({"steps": [step], "finding": "oral_only"})
     assert noted_remark(written, {"none": 0.9}) == "oral_only"  # what it wrote stands
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("発注書の数量を照合する", True),
+        ("伝票を入力", True),
+        ("支払データを作成", True),
+        ("出荷指示書を出して", True),
+        ("請求書発行", True),
+        ("照合発注書の数量", False),  # Chinese word order: the verb before its object
+        ("入力伝票", False),
+        ("作成支払データ", False),
+        ("確認するためです", False),  # a purpose, not an action
+        ("reconcile the accounts", True),
+    ],
+)
+def test_an_action_reads_as_a_japanese_verb_phrase(value: str, ok: bool) -> None:
+    assert verb_phrase(value) is ok
+
+
+class ScrambledActionChat(FakeChat):
+    """Writes a step's action with the verb before its object."""
+
+    def _next(self) -> str:
+        if (self.schemas[-1] or {}).get("title") == "Label":
+            return json.dumps({"label": "task"})
+        step = {"action": "照合発注書の数量", "actor": "", "inputs": [], "outputs": [],
+                "systems": [], "frequency": "", "volume": "", "deadline": ""}  # fmt: skip
+        return json.dumps({"steps": [step], "finding": "none"})
+
+
+def test_a_scrambled_action_gives_way_to_the_quote() -> None:
+    seg = Segment(
+        id="s0001", start=0.0, end=4.0, speaker="担当", text="届いた発注書の数量を照合します。"
+    )
+    tr = Transcript(interview_id="int_a", language=Language.JA, segments=[seg], duration=4.0)
+    tasks = [e for e in extract(tr, ScrambledActionChat()).elements if isinstance(e, Task)]
+    assert [t.action for t in tasks] == ["届いた発注書の数量を照合します"]

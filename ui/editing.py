@@ -96,11 +96,20 @@ def _widget(el: AnyElement, field: str, kind: str, value: Any) -> Any:
             label, options, options.index(value), key=key, format_func=lambda f: t("find_" + f)
         )
     if kind == "rules":
-        frame = pd.DataFrame(value or [], columns=["condition", "outcome"])
-        edited = st.data_editor(frame, key=key, num_rows="dynamic", hide_index=True,
-                                width="stretch")  # fmt: skip
+        # an inferred row (the other side of a threshold) stays marked until the reviewer
+        # clears the mark
+        frame = pd.DataFrame(value or [], columns=["condition", "outcome", "inferred"])
+        frame["inferred"] = frame["inferred"].fillna(False).astype(bool)
+        edited = st.data_editor(
+            frame, key=key, num_rows="dynamic", hide_index=True, width="stretch",
+            column_config={"inferred": st.column_config.CheckboxColumn(t("rule_inferred"))},
+        )  # fmt: skip
         return [
-            {"condition": str(r.condition).strip(), "outcome": str(r.outcome).strip()}
+            {
+                "condition": str(r.condition).strip(),
+                "outcome": str(r.outcome).strip(),
+                "inferred": bool(r.inferred),
+            }
             for r in edited.itertuples(index=False)
             if str(r.condition or "").strip() or str(r.outcome or "").strip()
         ]

@@ -133,7 +133,8 @@ def rule_tables(h: Handover) -> list[Table]:
                         el.decider,
                         _basis(el, basis),
                         source,
-                        status,
+                        # an inferred row the reviewer left marked is still to be confirmed
+                        f"{status}（推定・要確認）" if r.inferred else status,
                         feel,
                     )
                 )
