@@ -228,16 +228,22 @@ def _bigrams(text: str) -> set[str]:
 def asked_case(question: str, verdicts: list[Verdict]) -> Verdict:
     """The case (row) a yes/no question is about: the one whose outcome shares the most of its
     own words with the question — words the other outcomes do not have (部長 vs 所属長のみ) —
-    then the most words overall."""
-    q = _bigrams(question)
+    then the most words overall. The sentence that asks is read first (「…請求書はまだです。
+    計上しますか？」 asks about 計上, not about the invoice); the whole message when that
+    sentence shares no word of its own with any outcome."""
     grams = [_bigrams(v.row.outcome) for v in verdicts]
 
-    def score(i: int) -> tuple[int, float]:
+    def score(q: set[str], i: int) -> tuple[int, float]:
         others = set().union(*(g for j, g in enumerate(grams) if j != i))
         own = grams[i] - others
         return len(q & own), (len(q & grams[i]) / len(grams[i]) if grams[i] else 0.0)
 
-    return verdicts[max(range(len(verdicts)), key=score)]
+    for text in (question_sentence(question), question):
+        q = _bigrams(text)
+        best = max(range(len(verdicts)), key=lambda i: score(q, i))
+        if score(q, best)[0] > 0 or text == question:
+            return verdicts[best]
+    return verdicts[0]  # unreachable: the whole message is always read last
 
 
 def _judgment_line(el: Judgment) -> str:

@@ -543,7 +543,12 @@ def fill(
     for el in out:
         if isinstance(el, Judgment) and el.rules:
             el.rules = other_side(llm, cache, record, el.rules, el.decision, ctx.text, lang)
-    finding = remark_finding(noted_remark(answer, remarks), group, ctx, transcript, chunk)
+    remark = noted_remark(answer, remarks)
+    if remark == "case_by_case" and not any(
+        isinstance(e, Judgment) and not e.rules for e in out
+    ):  # "no rule" is said of a judgment, and contradicts the rule rows the same answer gives
+        remark = "none"
+    finding = remark_finding(remark, group, ctx, transcript, chunk)
     # "recurring" needs how often, said in the text (an exception with a kept frequency)
     if (
         finding is not None

@@ -314,3 +314,17 @@ def test_a_condition_no_fact_is_about_is_asked_about() -> None:
     comp = Composer(lambda: llm).compose(msg, [cand])
     assert comp.decision == "inquire"
     assert comp.lines[0].text == "Is this true for you: are in your first year?"
+
+
+def test_the_case_asked_about_is_read_off_the_sentence_that_asks() -> None:
+    from pipeline.compose import asked_case
+    from pipeline.conditions import Verdict
+
+    over = Verdict(RuleRow(condition="over $8,000", outcome="capitalise it as an asset"), False)
+    paid = RuleRow(condition="up to $8,000", outcome="expense it when the invoice is paid")
+    under = Verdict(paid, True)
+    # the statement before the question shares words with the other outcome (invoice, paid)
+    q = "The invoice for a $900 chair was paid today. Do I capitalise it?"
+    assert asked_case(q, [over, under]) is over
+    # a question sentence that names no outcome: the whole message decides
+    assert asked_case("A $900 chair; to be capitalised as an asset. Right?", [over, under]) is over
