@@ -231,11 +231,14 @@ class Assistant:
         return Answer(question=question, text=text, covered=False, contact=who,
                       retrieved_ids=[r.id for r in results], warnings=warnings or [])  # fmt: skip
 
-    def citation(self, r: Retrieved) -> Citation:
-        """Resolve a cited id to its element, interview and audio time (database first)."""
+    def citation(self, r: Retrieved, loaded: AnyElement | None = None) -> Citation:
+        """Resolve a cited id to its element, interview and audio time (database first;
+        ``loaded``: the element already read for this answer)."""
         m = r.metadata
         try:
-            el = self.store.get_element(r.id)
+            el = (
+                loaded if loaded is not None and loaded.id == r.id else self.store.get_element(r.id)
+            )
         except NotFoundError:
             start = m.get("audio_start")
             return Citation(
@@ -323,11 +326,13 @@ class Assistant:
         comp: Composition,
         results: list[Retrieved],
         filters: Filters | None = None,
+        cands: list[Candidate] | None = None,
     ) -> Answer:
         if not comp.covered:
             note = "the model chose none of the retrieved rules"
             return self.not_covered(question, results, filters, [note])
         by_id = {r.id.upper(): r for r in results}
+        loaded = {c.id.upper(): c.element for c in cands or [] if c.element is not None}
         if comp.conflict:
             self.store.record_open_question(comp.conflict)
         warnings = ["approved rules from different hearings disagree"] if comp.conflict else []
@@ -335,7 +340,11 @@ class Assistant:
             question=question,
             text=comp.text,
             covered=True,
-            citations=[self.citation(by_id[i.upper()]) for i in comp.ids if i.upper() in by_id],
+            citations=[
+                self.citation(by_id[i.upper()], loaded.get(i.upper()))
+                for i in comp.ids
+                if i.upper() in by_id
+            ],
             retrieved_ids=[r.id for r in results],
             warnings=warnings,
         )
@@ -375,8 +384,9 @@ class Assistant:
         if not self.retriever.covered(results):
             return self.not_covered(question, results, filters)
         if self.mode == "structured":
-            comp = self.composer.compose(question, self.candidates(results))
-            return self.from_composition(question, comp, results, filters)
+            cands = self.candidates(results)
+            comp = self.composer.compose(question, cands)
+            return self.from_composition(question, comp, results, filters, cands)
         messages = self._messages(question, results)
         out = self._llm_factory().complete(messages, max_tokens=self.max_tokens)
         return self.check(question, out.text, results, filters)
@@ -397,11 +407,12 @@ class Assistant:
             yield self.not_covered(question, results, filters)
             return
         if self.mode == "structured":
-            for item in self.composer.stream(question, self.candidates(results)):
+            cands = self.candidates(results)
+            for item in self.composer.stream(question, cands):
                 if isinstance(item, Line):
                     yield item.render() + "\n"
                 else:
-                    yield self.from_composition(question, item, results, filters)
+                    yield self.from_composition(question, item, results, filters, cands)
             return
         allowed = {r.id.upper() for r in results}
         raw, done, stopped = "", 0, False

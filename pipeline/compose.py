@@ -258,7 +258,10 @@ def _rows(el: Judgment) -> list[RuleRow]:
 def _row_text(row: RuleRow) -> str:
     if not row.condition:
         return row.outcome
-    return f"{row.condition} → {row.outcome}"
+    text = f"{row.condition} → {row.outcome}"
+    if row.inferred:  # the other side of a threshold the reviewer has not confirmed
+        text += "（推定）" if language_of(text) == "ja" else " (inferred)"
+    return text
 
 
 class Composer:
@@ -419,18 +422,12 @@ class Composer:
             # a yes/no needs the row that applies: ask for the missing fact, or let the model
             # choose among rows it cannot compare; "cannot tell" becomes a follow-up question
             if missing:
-                comp.decision = "inquire"
-                yield Line(missing_question(missing, lang), [el.id])
-                for r in rows:
-                    yield Line(_row_text(r) + self._decider_suffix(el, lang), [el.id])
+                yield from self._follow_up(comp, missing_question(missing, lang), el, rows, lang)
                 return
             if len(rows) > 1:
                 idx = self.choose_row(question, el, rows)
                 if idx is None:
-                    comp.decision = "inquire"
-                    yield Line(t["which_case"], [el.id])
-                    for r in rows:
-                        yield Line(_row_text(r), [el.id])
+                    yield from self._follow_up(comp, t["which_case"], el, rows, lang)
                     return
                 chosen = [Verdict(rows[idx], None)]
             else:
@@ -456,6 +453,15 @@ class Composer:
             for r in rows:
                 if all(r is not v.row for v in shown):
                     yield Line(_row_text(r), [el.id])
+
+    def _follow_up(
+        self, comp: Composition, ask: str, el: Judgment, rows: list[RuleRow], lang: str
+    ) -> Iterator[Line]:
+        """One question for the fact the rule needs, then its cases (why the fact matters)."""
+        comp.decision = "inquire"
+        yield Line(ask, [el.id])
+        for r in rows:
+            yield Line(_row_text(r) + self._decider_suffix(el, lang), [el.id])
 
     def _judgment_yes(
         self, question: str, rows: list[RuleRow], verdicts: list[Verdict], chosen: list[Verdict]

@@ -328,3 +328,33 @@ def test_the_case_asked_about_is_read_off_the_sentence_that_asks() -> None:
     assert asked_case(q, [over, under]) is over
     # a question sentence that names no outcome: the whole message decides
     assert asked_case("A $900 chair; to be capitalised as an asset. Right?", [over, under]) is over
+
+
+def test_an_inferred_row_is_shown_as_inferred() -> None:
+    from pipeline.compose import _row_text
+
+    assert _row_text(RuleRow(condition="5万円以下", outcome="課長", inferred=True)) == (
+        "5万円以下 → 課長（推定）"
+    )
+    assert _row_text(RuleRow(condition="over $900", outcome="the CFO", inferred=True)).endswith(
+        " (inferred)"
+    )
+
+
+def test_each_cited_element_is_read_from_the_store_once(
+    make_workspace: Any, monkeypatch: Any
+) -> None:
+    q = "3万円の経費は誰が承認しますか？"
+    ws = _ws(make_workspace)
+    ws.llm().responses = [_letter(ws, q, "J0001")]  # type: ignore[attr-defined]
+    reads: list[str] = []
+    real = ws.store.get_element
+
+    def counted(el_id: str) -> Any:
+        reads.append(el_id)
+        return real(el_id)
+
+    monkeypatch.setattr(ws.store, "get_element", counted)
+    ans = ws.assistant.ask(q)
+    assert [c.element_id for c in ans.citations] == ["J0001"]
+    assert reads.count("J0001") == 1
