@@ -136,8 +136,44 @@ MAX_TOKENS = {"task": 400, "judgment": 300, "exception": 200}
 # --------------------------------------------------------------------------- support
 
 
+SNAP_MIN = 80.0  # rapidfuzz alignment needed to replace a value by the text's own words
+
+
+def _not_japanese(ch: str) -> bool:
+    """A Han character outside JIS X 0213, i.e. a simplified Chinese form (长, 说, 报)."""
+    if not _CJK.match(ch):
+        return False
+    try:
+        ch.encode("euc_jis_2004")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def in_texts_script(value: str, text: str) -> str:
+    """A value with Chinese character forms the text does not use (a Qwen model drifting into
+    Chinese: 「上长に理由を聞いています」) becomes the text's own words where it aligns with them
+    (「上長に理由を聞いています」), else ""; other values are returned as they are."""
+    if not any(_not_japanese(c) and c not in text for c in value):
+        return value
+    # a drift swaps characters one for one: the same length first, then one more or less
+    for size in (len(value), len(value) - 1, len(value) + 1):
+        best, start = 0.0, 0
+        for a in range(max(1, len(text) - size + 1)):
+            score = fuzz.ratio(value, text[a : a + size])
+            if score > best:
+                best, start = score, a
+        if best >= SNAP_MIN:
+            return text[start : start + size].strip().rstrip("。．.")
+    return ""
+
+
 def _keep(value: str, text: str, dropped: list[str]) -> str:
     value = value.strip()
+    snapped = in_texts_script(value, text)
+    if value and snapped != value:
+        dropped.append(value)
+        value = snapped
     if value and not supported(value, text):
         dropped.append(value)
         return ""

@@ -11,6 +11,7 @@ from pipeline.calls import strict_schema
 from pipeline.extract import extract
 from pipeline.fields import (
     SCHEMAS,
+    in_texts_script,
     noted_remark,
     participant,
     remark_scores,
@@ -197,3 +198,13 @@ def test_a_scrambled_action_gives_way_to_the_quote() -> None:
     tr = Transcript(interview_id="int_a", language=Language.JA, segments=[seg], duration=4.0)
     tasks = [e for e in extract(tr, ScrambledActionChat()).elements if isinstance(e, Task)]
     assert [t.action for t in tasks] == ["届いた発注書の数量を照合します"]
+
+
+def test_a_value_in_chinese_forms_takes_the_texts_own_words() -> None:
+    text = "締めの3日前までに出ない人がいたら、課長に理由を聞いて報告しています。"
+    assert (
+        in_texts_script("课长に理由を聞いて報告しています", text)
+        == "課長に理由を聞いて報告しています"
+    )
+    assert in_texts_script("这个报告", text) == ""  # nothing of the text to snap to
+    assert in_texts_script("課長に理由を聞く", text) == "課長に理由を聞く"  # Japanese: unchanged
