@@ -65,6 +65,21 @@ def value_scores(
     return {}
 
 
+PRIOR_FLOOR = 1e-3  # a label the model never gives for the content-free input
+
+
+def calibrated(
+    probs: dict[str, float], prior: dict[str, float], floor: float = PRIOR_FLOOR
+) -> dict[str, float]:
+    """Each label's probability over its probability for a content-free input (the model's lean
+    whatever it reads; at least ``floor``), renormalised."""
+    if not prior:
+        return dict(probs)
+    raw = {k: v / max(prior.get(k, 0.0), floor) for k, v in probs.items()}
+    total = sum(raw.values())
+    return {k: v / total for k, v in raw.items()} if total else dict(probs)
+
+
 def choose(llm: ChatModel, messages: list[Message], labels: Sequence[str]) -> Choice:
     """Ask for one label; the probabilities come from the first token's log-probabilities."""
     out = llm.complete(messages, max_tokens=2, top_logprobs=TOP_LOGPROBS)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from .adapters.llm import ChatModel
-from .choose import LETTERS, choose
+from .choose import LETTERS, calibrated, choose
 from .conditions import Case, Verdict, bounds_of, evaluate_row, language_of, missing_question
 from .models import AnyElement, Exception_, Finding, Judgment, RuleRow, Task
 from .prompts import load_prompt
@@ -33,7 +33,6 @@ from .text_rules import (
     CONTENT_FREE,
     TextRule,
     answered,
-    calibrated,
     fact_about,
     facts_of,
     read_fact,
@@ -238,12 +237,10 @@ def asked_case(question: str, verdicts: list[Verdict]) -> Verdict:
         own = grams[i] - others
         return len(q & own), (len(q & grams[i]) / len(grams[i]) if grams[i] else 0.0)
 
-    for text in (question_sentence(question), question):
-        q = _bigrams(text)
-        best = max(range(len(verdicts)), key=lambda i: score(q, i))
-        if score(q, best)[0] > 0 or text == question:
-            return verdicts[best]
-    return verdicts[0]  # unreachable: the whole message is always read last
+    q = _bigrams(question_sentence(question))
+    if not any(score(q, i)[0] for i in range(len(verdicts))):
+        q = _bigrams(question)
+    return verdicts[max(range(len(verdicts)), key=lambda i: score(q, i))]
 
 
 def _judgment_line(el: Judgment) -> str:

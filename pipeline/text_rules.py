@@ -21,16 +21,6 @@ import re
 from dataclasses import dataclass
 
 CONTENT_FREE = "N/A"  # a condition no fact is about: the model's lean over the letters
-PRIOR_FLOOR = 1e-3  # a label the model never gives for the content-free condition
-
-
-def calibrated(probs: dict[str, float], prior: dict[str, float]) -> dict[str, float]:
-    """Each label's probability over its probability for the content-free input, renormalised."""
-    if not prior:
-        return dict(probs)
-    raw = {k: v / max(prior.get(k, 0.0), PRIOR_FLOOR) for k, v in probs.items()}
-    total = sum(raw.values())
-    return {k: v / total for k, v in raw.items()} if total else dict(probs)
 
 
 _ITEM = re.compile(r"^\s*(?:[*\-•・]|\d+[.)])\s*(.+?)\s*$", re.M)
