@@ -40,7 +40,7 @@ from .calls import Cache, ChunkFailure, ask_validated, cache_key, strict_schema
 from .choose import value_scores
 from .diagnose import diagnose, link_concerns
 from .errors import LLMError
-from .fields import fill
+from .fields import complete_rules, fill
 from .flow import link_flow
 from .lexicon import lexicon
 from .models import AnyElement, ChunkRecord, ChunkStatus, Finding, Transcript
@@ -351,6 +351,12 @@ def extract(
         )
         if progress:
             progress(len(chunks) + round(k * len(chunks) / len(order)), steps)
+    for n in order if model_fields else []:
+        made = filled[n]
+        if made is not None:
+            group = groups[n]
+            record = by_index.get(group.units[0].index // UNITS_PER_CHUNK, fields_record)
+            complete_rules(llm, cache, record, group, units, transcript, made)
     if progress and model_fields and not order:
         progress(steps, steps)
     for n, group in enumerate(groups):

@@ -555,6 +555,24 @@ def remark_finding(
     return finding_at(kind, start, end, transcript, chunk)
 
 
+def complete_rules(
+    llm: ChatModel,
+    cache: Cache | None,
+    record: ChunkRecord,
+    group: Group,
+    units: list[Unit],
+    transcript: Transcript,
+    elements: list[AnyElement],
+) -> None:
+    """Give each judgment of a filled group the untold side of its rule (rule_complement). Run
+    after all fields calls: its prompt then keeps its prefix in the server's cache."""
+    lang = "en" if transcript.language.value == "en" else "ja"
+    for el in elements:
+        if isinstance(el, Judgment) and el.rules:
+            text = context_of(group, units, transcript).text
+            el.rules = other_side(llm, cache, record, el.rules, el.decision, text, lang)
+
+
 def _short(quote: str) -> str:
     return quote.strip().rstrip("。.！!？?")
 
@@ -578,10 +596,6 @@ def fill(
     except (ChunkFailure, LLMError):
         return None
     out = build(group.label, answer, group, ctx, transcript, chunk, default_actor, system_names)
-    lang = "en" if transcript.language.value == "en" else "ja"
-    for el in out:
-        if isinstance(el, Judgment) and el.rules:
-            el.rules = other_side(llm, cache, record, el.rules, el.decision, ctx.text, lang)
     remark = noted_remark(answer, remarks)
     if remark == "case_by_case" and not any(
         isinstance(e, Judgment) and not e.rules for e in out

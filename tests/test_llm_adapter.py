@@ -131,7 +131,11 @@ def library_top(module_zip, to_logprobs, offset, k):
 
 expected = library_top(zip, Llama.logits_to_logprobs, 34, 5)
 fake = types.SimpleNamespace(
-    Llama=type("Llama", (), {"logits_to_logprobs": Llama.logits_to_logprobs})
+    Llama=type(
+        "Llama",
+        (),
+        {"logits_to_logprobs": Llama.logits_to_logprobs, "_init_sampler": Llama._init_sampler},
+    )
 )
 patch(fake)
 assert library_top(fake.zip, fake.Llama.logits_to_logprobs, 34, 5) == expected
@@ -146,3 +150,56 @@ print("same")
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "same"
+
+
+@pytest.mark.slow
+def test_the_grammar_shim_picks_the_library_s_tokens_with_the_real_model(settings: Any) -> None:
+    """GreedyGrammarSampler (pipeline/adapters/llama_entry.py) against llama_cpp's own sampler
+    chain over the whole vocabulary: the same answer, token for token, for schema-constrained
+    fields answers of each kind in both languages (repeat penalty on, as the server's default)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from pipeline.local_models import qwen_gguf_path
+
+    gguf = qwen_gguf_path(settings.cache_dir)
+    script = f"""
+import json
+import llama_cpp.llama as L
+from llama_cpp import Llama, LlamaGrammar
+from pipeline.adapters.llama_entry import patch
+from pipeline.calls import strict_schema
+from pipeline.fields import SCHEMAS
+from pipeline.prompts import load_prompt
+
+library = L.Llama._init_sampler
+llm = Llama(model_path={str(gguf)!r}, n_ctx=4096, n_threads=2, verbose=False)
+cases = [
+    ("judgment", "取引先への返金は、3万円を超えるなら課長の確認を取ってから振り込みます。"),
+    ("task", "Each Monday I pull the open orders and email the list to the warehouse."),
+    ("exception", "請求書の金額が発注書と違うときは、購買の担当に連絡して直してもらいます。"),
+]
+for label, quote in cases:
+    name, model = SCHEMAS[label]
+    messages = load_prompt(name).render(context="", quote=quote)
+    grammar = LlamaGrammar.from_json_schema(json.dumps(strict_schema(model)), verbose=False)
+    answers = []
+    for shim in (False, True):
+        L.Llama._init_sampler = library
+        if shim:
+            patch(L)
+        out = llm.create_chat_completion(
+            messages=messages, temperature=0, max_tokens=200, grammar=grammar, repeat_penalty=1.1
+        )
+        answers.append(out["choices"][0]["message"]["content"])
+    assert answers[0] == answers[1], answers
+    json.loads(answers[1])
+print("same")
+"""
+    repo = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, timeout=600
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith("same")

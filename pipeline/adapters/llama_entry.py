@@ -15,6 +15,13 @@ the same numbers:
 - ``zip(row, range(len(row)))`` over one vocabulary row (the argument of that ``sorted``) yields
   the row's top ``TOP`` entries only, found with ``numpy.argpartition``.
 
+A third shim makes schema-constrained (grammar) answers cheaper. With a grammar the library
+runs it over all 152k vocabulary entries for every generated token (about 15 ms a token on 2
+cores, a third of a fields answer's time). ``GreedyGrammarSampler`` gives the same token as the
+library's chain (penalties, grammar, greedy) for temperature 0: it runs penalties and grammar
+over the most likely tokens first and widens the set only when no token in it can beat a token
+outside it.
+
 Everything else is the library's own code. The shims are checked against the library's exact
 computation in ``tests/test_llm_adapter.py``.
 """
@@ -22,6 +29,7 @@ computation in ``tests/test_llm_adapter.py``.
 from __future__ import annotations
 
 import builtins
+import ctypes
 import runpy
 from typing import Any
 
@@ -71,6 +79,98 @@ def patch(module: Any) -> None:
 
     module.Llama.logits_to_logprobs = staticmethod(logits_to_logprobs)
     module.zip = top_zip
+    library_sampler = module.Llama._init_sampler
+
+    def init_sampler(self: Any, *args: Any, **kwargs: Any) -> Any:
+        grammar, temp = kwargs.get("grammar"), kwargs.get("temp", 0.8)
+        if grammar is None or temp != 0.0 or kwargs.get("logits_processor") or args:
+            return library_sampler(self, *args, **kwargs)
+        from llama_cpp import _internals
+
+        filters = _internals.LlamaSampler()  # the library's chain without its greedy pick
+        filters.add_penalties(
+            n_vocab=self._n_vocab,
+            penalty_last_n=self.last_n_tokens_size,
+            penalty_repeat=kwargs.get("repeat_penalty", 1.0),
+            penalty_freq=kwargs.get("frequency_penalty", 0.0),
+            penalty_present=kwargs.get("presence_penalty", 0.0),
+        )
+        filters.add_grammar(self._model, grammar)
+        return GreedyGrammarSampler(filters, self._n_vocab)
+
+    module.Llama._init_sampler = init_sampler
+
+
+_FIRST = 64  # most likely tokens checked first; widened x8 while that cannot decide
+
+
+class GreedyGrammarSampler:
+    """Temperature-0 sampling under penalties and a grammar, on the most likely tokens first.
+
+    Penalties only lower a token's logit and the grammar only removes tokens, so when the best
+    surviving token of the k most likely has a logit above the k-th raw logit, no token outside
+    them can beat it: it is the token the library's chain over the whole vocabulary picks (ties
+    go to the lower token id, as the library's greedy pick does over an array in id order).
+    """
+
+    def __init__(self, filters: Any, n_vocab: int):
+        import llama_cpp
+
+        self._llama = llama_cpp
+        self.filters = filters  # keeps the chain alive; freed with this object
+        self.n_vocab = n_vocab
+        self._dtype = np.dtype(
+            [("id", np.int32), ("logit", np.float32), ("p", np.float32)], align=True
+        )
+
+    def _best(self, logits: np.ndarray, ids: np.ndarray) -> tuple[int, float] | None:
+        lib = self._llama
+        data = np.zeros(len(ids), dtype=self._dtype)
+        data["id"], data["logit"] = ids, logits[ids]
+        arr = lib.llama_token_data_array(
+            data.ctypes.data_as(ctypes.POINTER(lib.llama_token_data)), len(ids), -1, False
+        )
+        lib.llama_sampler_apply(self.filters.sampler, ctypes.byref(arr))
+        out = np.ctypeslib.as_array(
+            ctypes.cast(arr.data, ctypes.POINTER(ctypes.c_uint8)),
+            shape=(arr.size * self._dtype.itemsize,),
+        ).view(self._dtype)
+        alive = out[np.isfinite(out["logit"])]
+        if not len(alive):
+            return None
+        top = alive["logit"].max()
+        return int(alive["id"][alive["logit"] == top].min()), float(top)
+
+    def sample(self, ctx: Any, idx: int = -1) -> int:
+        lib = self._llama
+        ptr = lib.llama_get_logits_ith(ctx.ctx, idx)
+        logits = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy()
+        k = _FIRST
+        while True:
+            if k >= self.n_vocab:
+                ids = np.arange(self.n_vocab, dtype=np.int32)
+                floor = -np.inf
+            else:
+                ids = np.argpartition(-logits, k)[:k].astype(np.int32)
+                floor = float(logits[ids].min())  # no token outside scores above this
+            best = self._best(logits, ids)
+            if best is not None and (k >= self.n_vocab or best[1] > floor):
+                lib.llama_sampler_accept(self.filters.sampler, best[0])
+                return best[0]
+            if k >= self.n_vocab:  # nothing the grammar allows: the library's behaviour
+                token = int(np.argmax(logits))
+                lib.llama_sampler_accept(self.filters.sampler, token)
+                return token
+            k *= 8
+
+    def accept(self, token: int) -> None:
+        self._llama.llama_sampler_accept(self.filters.sampler, token)
+
+    def reset(self) -> None:
+        self._llama.llama_sampler_reset(self.filters.sampler)
+
+    def close(self) -> None:
+        self.filters.close()
 
 
 if __name__ == "__main__":
