@@ -89,6 +89,10 @@ MIN_LABEL_PROBABILITY = 0.35
 # distributions. Measured: dev F1 0.771 -> 0.796 but held-out F1 0.646 -> 0.598, for twice
 # the calls; so one look is the default.
 VIEWS = 1
+# Asking the labelling call for a remark too ({"label": ..., "remark": ...}, the remark a
+# finding on that sentence at p >= 0.5) was tried on 2026-12-01: dev finding recall 0.674 ->
+# 0.698 (seven hearings) and 0.048 -> 0.095 (dev set 3), but element recall 0.822 -> 0.604
+# and 0.796 -> 0.611 (the longer prompt pulls labels to "none"). Not used.
 
 
 class LabelAnswer(Label):
