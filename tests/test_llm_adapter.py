@@ -203,3 +203,86 @@ print("same")
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().endswith("same")
+
+
+@pytest.mark.slow
+def test_the_grammar_shim_picks_what_the_library_s_chain_picks_on_hard_cases(
+    settings: Any,
+) -> None:
+    """GreedyGrammarSampler.pick against llama_cpp's own chain (penalties, grammar, greedy)
+    over the whole vocabulary of the real model (vocabulary only, no weights), on logits made
+    to be hard: every allowed token below rank 5000 (the sampler must widen), a tie between two
+    allowed tokens, an already-said token on top with all three penalties on. Also: the server
+    installs the shim for temperature 0, and not for a penalty that can raise a logit."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from pipeline.local_models import qwen_gguf_path
+
+    script = "GGUF = " + repr(str(qwen_gguf_path(settings.cache_dir))) + "\n" + SCRIPT
+    repo = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "same 12"
+
+
+SCRIPT = """
+import ctypes
+import numpy as np
+import llama_cpp
+import llama_cpp.llama as L
+from llama_cpp import Llama, LlamaGrammar, _internals
+from pipeline.adapters.llama_entry import GreedyGrammarSampler, patch
+library = L.Llama._init_sampler
+llm = Llama(model_path=GGUF, vocab_only=True, verbose=False)
+patch(L)
+n = llm._n_vocab
+grammar = LlamaGrammar.from_string('root ::= [a-z]+ " " [a-z]+', verbose=False)
+opts = dict(
+    temp=0.0, grammar=grammar, repeat_penalty=1.3, frequency_penalty=0.2, presence_penalty=0.1
+)
+shim = llm._init_sampler(**opts)
+assert isinstance(shim, GreedyGrammarSampler), type(shim)
+assert not isinstance(llm._init_sampler(**{**opts, "repeat_penalty": 0.9}), GreedyGrammarSampler)
+ref = library(llm, **opts)
+dtype = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)], align=True)
+
+def library_pick(logits):
+    data = np.zeros(n, dtype=dtype); data["id"] = np.arange(n); data["logit"] = logits
+    arr = llama_cpp.llama_token_data_array(
+        data.ctypes.data_as(ctypes.POINTER(llama_cpp.llama_token_data)), n, -1, False)
+    llama_cpp.llama_sampler_apply(ref.sampler, ctypes.byref(arr))
+    return int(arr.data[arr.selected].id)
+
+tok = lambda s: llm.tokenize(s.encode(), add_bos=False, special=False)
+rng = np.random.default_rng(7)
+letters = [t for t in range(n) if llm.detokenize([t]).decode("utf-8", "ignore").isalpha()
+           and llm.detokenize([t]).decode("utf-8", "ignore").isascii()
+           and llm.detokenize([t]).decode("utf-8", "ignore").islower()]
+checked = 0
+history: list[int] = []
+for step in range(12):
+    logits = rng.normal(size=n).astype(np.float32) * 3
+    if step % 3 == 0:   # every allowed token far down: forces widening
+        order = np.argsort(-logits); floor = logits[order[5000]]
+        logits[letters] = np.minimum(logits[letters], floor - 0.01)
+    if step % 3 == 1:   # a tie at the top between two allowed tokens
+        logits[letters[5]] = logits[letters[9]] = logits.max() + 1
+    if step % 3 == 2:  # an already-said token just inside the first 64, penalised below
+        order = np.argsort(-logits)  # an allowed token just outside them
+        logits[letters] = np.minimum(logits[letters], logits[order[5000]] - 0.01)
+        order = np.argsort(-logits)
+        logits[history[-1]] = logits[order[62]] + 0.001
+        other = next(t for t in letters if t != history[-1])
+        logits[other] = logits[order[64]] - 0.001
+    want, got = library_pick(logits), shim.pick(logits)
+    assert want == got, (step, want, got)
+    checked += 1
+    for s in (ref, shim.filters):   # both advance by the same token
+        llama_cpp.llama_sampler_accept(s.sampler, want)
+    history.append(want)
+print("same", checked)
+"""

@@ -83,7 +83,14 @@ def patch(module: Any) -> None:
 
     def init_sampler(self: Any, *args: Any, **kwargs: Any) -> Any:
         grammar, temp = kwargs.get("grammar"), kwargs.get("temp", 0.8)
+        lowers_only = (  # penalties that can only lower a logit (the sampler's premise)
+            kwargs.get("repeat_penalty", 1.0) >= 1.0
+            and kwargs.get("frequency_penalty", 0.0) >= 0.0
+            and kwargs.get("presence_penalty", 0.0) >= 0.0
+        )
         if grammar is None or temp != 0.0 or kwargs.get("logits_processor") or args:
+            return library_sampler(self, *args, **kwargs)
+        if not lowers_only:
             return library_sampler(self, *args, **kwargs)
         from llama_cpp import _internals
 
@@ -141,10 +148,8 @@ class GreedyGrammarSampler:
         top = alive["logit"].max()
         return int(alive["id"][alive["logit"] == top].min()), float(top)
 
-    def sample(self, ctx: Any, idx: int = -1) -> int:
-        lib = self._llama
-        ptr = lib.llama_get_logits_ith(ctx.ctx, idx)
-        logits = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy()
+    def pick(self, logits: np.ndarray) -> int:
+        """The token for one position's logits (the grammar state is not advanced)."""
         k = _FIRST
         while True:
             if k >= self.n_vocab:
@@ -155,13 +160,18 @@ class GreedyGrammarSampler:
                 floor = float(logits[ids].min())  # no token outside scores above this
             best = self._best(logits, ids)
             if best is not None and (k >= self.n_vocab or best[1] > floor):
-                lib.llama_sampler_accept(self.filters.sampler, best[0])
                 return best[0]
-            if k >= self.n_vocab:  # nothing the grammar allows: the library's behaviour
-                token = int(np.argmax(logits))
-                lib.llama_sampler_accept(self.filters.sampler, token)
-                return token
+            if k >= self.n_vocab:
+                # nothing the grammar allows: the library's greedy pick over all -inf is the
+                # first entry, token 0 (accepting it then fails in the grammar, as there)
+                return 0
             k *= 8
+
+    def sample(self, ctx: Any, idx: int = -1) -> int:
+        ptr = self._llama.llama_get_logits_ith(ctx.ctx, idx)
+        token = self.pick(np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy())
+        self.accept(token)
+        return token
 
     def accept(self, token: int) -> None:
         self._llama.llama_sampler_accept(self.filters.sampler, token)
