@@ -353,15 +353,15 @@ def extract(
             _speaker_actor(group, default_actor),
             system_names,
         )
-        if progress:
-            progress(len(chunks) + round(k * len(chunks) / len(order)), steps)
+        if progress:  # the last step waits for the rules' other sides below
+            progress(min(len(chunks) + round(k * len(chunks) / len(order)), steps - 1), steps)
     for n in order if model_fields else []:
         made = filled[n]
         if made is not None:
             group = groups[n]
             record = by_index.get(group.units[0].index // UNITS_PER_CHUNK, fields_record)
             complete_rules(llm, cache, record, group, units, transcript, made)
-    if progress and model_fields and not order:
+    if progress and model_fields:
         progress(steps, steps)
     for n, group in enumerate(groups):
         made = filled.get(n)
