@@ -81,6 +81,14 @@ class Queue:
             return []
         return [tuple(line.split()) for line in self.log.read_text().splitlines()]  # type: ignore[misc]
 
+    def finished_once_logged(self, ids: set[str], timeout: float = 30.0) -> list[tuple[str, str]]:
+        """The log, once it holds ``ids``: a worker writes a job's line just after the database
+        says DONE, so a test that saw DONE waits for the line (or the timeout)."""
+        deadline = time.monotonic() + timeout
+        while not ids <= {j for j, _ in self.finished()} and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.finished()
+
     def close(self) -> None:
         for p in self.procs:
             if p.poll() is None:
@@ -108,7 +116,7 @@ def test_two_workers_share_a_backlog_evenly_and_run_each_job_once(queue: Queue) 
     queue.start()
     final = queue.wait(settled)
     assert [j.status for j in final] == [JobStatus.DONE] * 20, [j.error for j in final if j.error]
-    finished = queue.finished()
+    finished = queue.finished_once_logged({j.id for j in backlog})
     assert sorted(j for j, _ in finished) == sorted(j.id for j in backlog)  # each exactly once
     share = Counter(w for _, w in finished)
     assert set(share) == set(workers)
@@ -150,7 +158,8 @@ def test_killed_worker_s_job_is_finished_by_the_other_and_cancel_still_works(
     assert final[killed.id].worker == b and final[killed.id].attempts == 2
     assert final[stopped.id].status == JobStatus.CANCELLED
     assert final[never.id].status == JobStatus.CANCELLED and final[never.id].attempts == 0
-    finished = queue.finished()
+    by_b = {i for i, j in final.items() if j.status == JobStatus.DONE and j.worker == b}
+    finished = queue.finished_once_logged(by_b)  # the live worker's lines all written
     done = [j for j, _ in finished]
     assert len(done) == len(set(done))  # nothing ran to the end twice
     done_ids = {i for i, j in final.items() if j.status == JobStatus.DONE}
