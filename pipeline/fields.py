@@ -566,11 +566,13 @@ def complete_rules(
 ) -> None:
     """Give each judgment of a filled group the untold side of its rule (rule_complement). Run
     after all fields calls: its prompt then keeps its prefix in the server's cache."""
+    judgments = [e for e in elements if isinstance(e, Judgment) and e.rules]
+    if not judgments:
+        return
     lang = "en" if transcript.language.value == "en" else "ja"
-    for el in elements:
-        if isinstance(el, Judgment) and el.rules:
-            text = context_of(group, units, transcript).text
-            el.rules = other_side(llm, cache, record, el.rules, el.decision, text, lang)
+    text = context_of(group, units, transcript).text
+    for el in judgments:
+        el.rules = other_side(llm, cache, record, el.rules, el.decision, text, lang)
 
 
 def _short(quote: str) -> str:

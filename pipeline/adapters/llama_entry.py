@@ -82,15 +82,17 @@ def patch(module: Any) -> None:
     library_sampler = module.Llama._init_sampler
 
     def init_sampler(self: Any, *args: Any, **kwargs: Any) -> Any:
-        grammar, temp = kwargs.get("grammar"), kwargs.get("temp", 0.8)
-        lowers_only = (  # penalties that can only lower a logit (the sampler's premise)
-            kwargs.get("repeat_penalty", 1.0) >= 1.0
+        shortcut = (
+            kwargs.get("grammar") is not None
+            and kwargs.get("temp", 0.8) == 0.0
+            and not kwargs.get("logits_processor")
+            and not args
+            # penalties that can only lower a logit (the sampler's premise)
+            and kwargs.get("repeat_penalty", 1.0) >= 1.0
             and kwargs.get("frequency_penalty", 0.0) >= 0.0
             and kwargs.get("presence_penalty", 0.0) >= 0.0
         )
-        if grammar is None or temp != 0.0 or kwargs.get("logits_processor") or args:
-            return library_sampler(self, *args, **kwargs)
-        if not lowers_only:
+        if not shortcut:
             return library_sampler(self, *args, **kwargs)
         from llama_cpp import _internals
 
@@ -102,7 +104,7 @@ def patch(module: Any) -> None:
             penalty_freq=kwargs.get("frequency_penalty", 0.0),
             penalty_present=kwargs.get("presence_penalty", 0.0),
         )
-        filters.add_grammar(self._model, grammar)
+        filters.add_grammar(self._model, kwargs["grammar"])
         return GreedyGrammarSampler(filters, self._n_vocab)
 
     module.Llama._init_sampler = init_sampler
