@@ -350,6 +350,7 @@ def run_case(
         "model_fields": design == "model",
         "cue_findings": not ctx.options.get("no_cue_findings"),
         "glossary": script.get("glossary", []),
+        "embedder": None if ctx.options.get("no_remarks") else _embedder(),
     }
     if "min_label_probability" in ctx.options:
         kwargs["min_label_probability"] = ctx.options["min_label_probability"]
@@ -692,6 +693,14 @@ def run(ctx: EvalContext) -> Section:
     )
 
 
+def _embedder() -> Any:
+    """The product's default sentence embedder (the knowledge base's), for findings by meaning."""
+    from pipeline.adapters.embeddings import embedder
+    from pipeline.settings import load_settings
+
+    return embedder(load_settings())
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", default=",".join(DEV), help="default: the dev hearings")
@@ -700,6 +709,11 @@ def main(argv: list[str] | None = None) -> int:
         "--no-cue-findings",
         action="store_true",
         help="findings from the model only (the lexicon's second opinion left out)",
+    )
+    ap.add_argument(
+        "--no-remarks",
+        action="store_true",
+        help="no findings by meaning (the sentence-embedding second opinion left out)",
     )
     ap.add_argument(
         "--cue-fields",
@@ -738,6 +752,7 @@ def main(argv: list[str] | None = None) -> int:
             "extraction_sources": sources,
             "extraction_baseline": args.cue_fields,
             "no_cue_findings": args.no_cue_findings,
+            "no_remarks": args.no_remarks,
             "measure_cache": args.cache,
         },
     )

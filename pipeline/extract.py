@@ -45,6 +45,7 @@ from .flow import link_flow
 from .lexicon import lexicon
 from .models import AnyElement, ChunkRecord, ChunkStatus, Finding, Transcript
 from .prompts import Prompt, load_prompt
+from .remarks import SentenceEmbedder, reads_remarks
 from .sentences import Unit, chunk_units, split_units
 from .structure import Group, cue_element, group_units
 
@@ -296,6 +297,7 @@ def extract(
     glossary: list[str] | None = None,
     model_fields: bool = True,
     cue_findings: bool = True,
+    embedder: SentenceEmbedder | None = None,
 ) -> ExtractionRun:
     """Extract elements and findings; failed chunks are recorded, the rest is kept.
 
@@ -304,7 +306,10 @@ def extract(
     several; the embedded server on a laptop has one slot, so 1). ``glossary``: the engagement's
     vocabulary; its terms are the system names looked for in a quote. ``model_fields=False``
     keeps the cue-derived fields (the comparison of issue 13; never the product's default);
-    ``cue_findings=False`` leaves out the lexicon's findings (to measure the model's own)."""
+    ``cue_findings=False`` leaves out the lexicon's findings (to measure the model's own).
+    ``embedder``: the knowledge base's sentence embedder, which reads remarks by meaning
+    (``remarks``); where it does, the findings come from it and the lexicon, and the remark a
+    fields answer notes is not used (measured worse, see ``diagnose``)."""
     cache = store
     language = transcript.language.value
     iid = transcript.interview_id
@@ -387,8 +392,12 @@ def extract(
     # the model's findings go after the lexicon's, so that where both saw the same remark the
     # lexicon's (one sentence) is kept by merge_duplicates
     noted = [e for e in elements if isinstance(e, Finding)]
+    if cue_findings and reads_remarks(embedder):
+        noted = []
     elements = [e for e in elements if not isinstance(e, Finding)]
-    elements += diagnose(units, done_units, elements, transcript, UNITS_PER_CHUNK, cue_findings)
+    elements += diagnose(
+        units, done_units, elements, transcript, UNITS_PER_CHUNK, cue_findings, embedder
+    )
     elements += noted
     return ExtractionRun(merge_duplicates(elements), records, units, fields_record)
 

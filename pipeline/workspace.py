@@ -249,6 +249,7 @@ class Workspace:
                 ),
                 default_actor=interview.interviewee_roles[0] if interview.interviewee_roles else "",
                 glossary=self._glossary(interview),
+                embedder=self.embedder,
                 concurrency=self.settings.llm_concurrency
                 or (1 if self.settings.resolved_llm_provider == EMBEDDED else 4),
             )

