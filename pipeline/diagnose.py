@@ -171,8 +171,9 @@ def diagnose(
     by_meaning = remark_kinds([u.text for u in said], embedder)
     for unit, meant in zip(said, by_meaning, strict=True):
         hits = [k for k in KINDS if cue(k, lang).search(unit.text)]
+        source = "cues"
         if not hits and meant is not None:
-            hits = [FindingKind(meant)]
+            hits, source = [FindingKind(meant)], "meaning"
         for kind in hits:
             if kind == K.ROUTINE_EXCEPTION and not _near_exception(unit, units, elements):
                 continue
@@ -181,10 +182,13 @@ def diagnose(
             last_unit[kind] = unit
             if prev is not None and _same_remark(prev, unit, units):
                 n, first = open_remark[kind]
+                by = found[n].filled_by
                 found[n] = _finding(kind, first, transcript, ja, first.index // chunk_size, unit)
+                found[n].filled_by = by if by == source else "cues"
                 continue
             open_remark[kind] = (len(found), unit)
             found.append(_finding(kind, unit, transcript, ja, unit.index // chunk_size))
+            found[-1].filled_by = source
     # the model's answers: a judgment whose criterion is ABSENT, an exception it found routine;
     # each is a finding unless a cue in its sentences already said so
     by_start = {u.start: u for u in units}
@@ -205,6 +209,7 @@ def diagnose(
         if hit is not None and (kind, hit.index) not in seen:
             seen.add((kind, hit.index))
             found.append(_finding(kind, hit, transcript, ja, hit.index // chunk_size))
+            found[-1].filled_by = "model"
     return found
 
 

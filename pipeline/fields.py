@@ -611,4 +611,7 @@ def fill(
         and not any(isinstance(e, Exception_) and e.is_routine for e in out)
     ):
         finding = None
-    return [*out, finding] if finding is not None else out
+    if finding is None:
+        return out
+    finding.filled_by = "model"
+    return [*out, finding]

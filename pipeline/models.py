@@ -239,7 +239,8 @@ class ElementBase(BaseModel):
     confidence: float | None = None
     # who filled the fields: "model" (each value checked against the quote and its neighbours),
     # "cues" (the model's answer failed; values from the lexicon's phrasings), "" (a reviewer,
-    # or an element from before issue 13)
+    # or an element from before issue 13). A finding: "cues" (a lexicon phrasing), "meaning"
+    # (the sentence read as a remark by its embedding, ``remarks``) or "model" (the LLM's answer)
     filled_by: str = ""
 
     @property

@@ -139,3 +139,18 @@ def test_the_packaged_embedder_reads_remarks_said_indirectly() -> None:
     # the plain descriptions must stay plain; most remarks must be read as their kind
     assert right[-2:] == [True, True], got
     assert sum(right[:-2]) >= 4, got
+
+
+@pytest.mark.usefixtures("axis_margin")
+def test_a_finding_says_whether_a_phrasing_or_the_meaning_found_it() -> None:
+    meant = "申請書をどなたに回すかは、出す人ごとに違っているようです。"
+    phrased = "その一覧表は、たぶん誰も見ていないです。"
+    tr = transcript_of([meant, "毎月、経費の申請書を確認します。", phrased])
+    units = split_units(tr)
+    found = diagnose(
+        units, units, [], tr, embedder=AxisEmbedder({meant: {"approval_route_varies": 1.0}})
+    )
+    assert [(f.finding, f.filled_by) for f in found] == [
+        (FindingKind.APPROVAL_ROUTE_VARIES, "meaning"),
+        (FindingKind.UNNECESSARY_TASK, "cues"),
+    ]
