@@ -95,7 +95,7 @@ def gold_elements(name: str, interview_id: str) -> list[Any]:
     return out
 
 
-def build(work: Path) -> tuple[Any, dict[str, str], Any]:
+def build(work: Path) -> tuple[Any, dict[str, str], Any, dict[str, str]]:
     """A workspace-like assistant over all sample hearings; returns (assistant parts, id map)."""
     from pipeline.adapters.embeddings import embedder_for
     from pipeline.adapters.vectorstore import ChromaVectorStore
@@ -109,6 +109,7 @@ def build(work: Path) -> tuple[Any, dict[str, str], Any]:
     db.unlink(missing_ok=True)
     store = Store(f"sqlite:///{db}")
     to_gold: dict[str, str] = {}
+    interviews: dict[str, str] = {}  # hearing -> its interview id
     for name in HEARINGS:
         script = json.loads((SAMPLES / name / "script.json").read_text("utf-8"))
         # each sample hearing is another fictional company: its own engagement
@@ -119,6 +120,7 @@ def build(work: Path) -> tuple[Any, dict[str, str], Any]:
                 engagement_id=f"eng_{name}",
             )
         )
+        interviews[name] = interview.id
         pairs = gold_elements(name, interview.id)
         saved = store.add_elements([el for _, el in pairs])
         for (gid, _), el in zip(pairs, saved, strict=True):
@@ -126,7 +128,7 @@ def build(work: Path) -> tuple[Any, dict[str, str], Any]:
     vectors = ChromaVectorStore(work / "index", embed=embedder_for("embedded"))
     index = KnowledgeIndex(vectors, store)
     index.rebuild()
-    return (store, Retriever(index)), to_gold, index
+    return (store, Retriever(index)), to_gold, index, interviews
 
 
 def has_fact(text: str, alternatives: list[str]) -> bool:
@@ -150,9 +152,14 @@ def decision_ok(expect: str, got: str) -> bool:
 
 def run_set(ctx: EvalContext, which: str) -> Section:
     from pipeline.assistant import Assistant, decision_of
+    from pipeline.retrieve import Filters
     from pipeline.settings import load_settings
 
-    (store, retriever), to_gold, _ = build(ctx.work_dir / "assistant_samples")
+    (store, retriever), to_gold, _, interviews = build(ctx.work_dir / "assistant_samples")
+    # "operator": each question asked as an operator of its hearing's company, who sees only
+    # that engagement's approved rules (``auth.knowledge_filters``); "all": as a consultant,
+    # over every company's rules at once (the design of the figures before session 8)
+    scope = ctx.options.get("scope", "all")
     settings = load_settings(ctx.work_dir / "assistant_samples" / "ws")
     factory = LazyChat(settings)
 
@@ -165,7 +172,8 @@ def run_set(ctx: EvalContext, which: str) -> Section:
         t0 = time.perf_counter()
         first = None
         final = None
-        for item in assistant.ask_stream(q["question"]):
+        filters = Filters(interviews=[interviews[q["hearing"]]]) if scope == "operator" else None
+        for item in assistant.ask_stream(q["question"], filters=filters):
             if first is None:
                 first = time.perf_counter() - t0
             if not isinstance(item, str):
@@ -202,7 +210,7 @@ def run_set(ctx: EvalContext, which: str) -> Section:
         return sum(xs) / len(xs) if xs else None
 
     return Section(
-        task=f"assistant/samples-{which}",
+        task=f"assistant/samples-{which}" + ("-operator" if scope == "operator" else ""),
         metrics=[
             Metric(
                 "key facts right (in-scope)",
@@ -245,7 +253,7 @@ def run_set(ctx: EvalContext, which: str) -> Section:
 def retrieval_baseline(ctx: EvalContext, which: str) -> dict[str, float]:
     """No model: the answer is the first retrieved element's whole indexed text (summary, every
     field, the quote), or "not covered" below the threshold — what a search box would show."""
-    (store, retriever), _, _ = build(ctx.work_dir / "assistant_samples_baseline")
+    (store, retriever), _, _, _ = build(ctx.work_dir / "assistant_samples_baseline")
     qs = json.loads((QUESTIONS / f"assistant_questions_{which}.json").read_text("utf-8"))
     facts, refused, n_in, n_out = 0, 0, 0, 0
     for q in qs["questions"]:
@@ -278,6 +286,12 @@ def main() -> None:
     p.add_argument("--set", default="dev", choices=["dev", "heldout"])
     p.add_argument("--mode", default="structured", choices=["structured", "generate"])
     p.add_argument("--smoke", action="store_true")
+    p.add_argument(
+        "--scope",
+        default="all",
+        choices=["all", "operator"],
+        help="all: every company's rules at once; operator: only the question's engagement",
+    )
     p.add_argument("--work", default="/tmp/shikumi-eval")
     p.add_argument("--baseline", action="store_true", help="only the no-model retrieval baseline")
     a = p.parse_args()
@@ -290,13 +304,13 @@ def main() -> None:
         quick=True,
         smoke=a.smoke,
         work_dir=Path(a.work),
-        options={"set": a.set, "mode": a.mode},
+        options={"set": a.set, "mode": a.mode, "scope": a.scope},
     )
     sec = run(ctx)
     for m in sec.metrics:
         v = "-" if m.value is None else f"{m.value:.3f}"
         print(f"{m.name:45} {v}  n={m.n}")
-    out = Path(a.work) / f"assistant_samples_{a.set}_{a.mode}.json"
+    out = Path(a.work) / f"assistant_samples_{a.set}_{a.mode}_{a.scope}.json"
     out.write_text(json.dumps(sec.details, ensure_ascii=False, indent=1))
     print("details:", out)
 
