@@ -400,6 +400,9 @@ def run_case(
                 "summary": e.summary,
                 "fields": _fields(e),
                 "grounded": e.grounded,
+                "quote": " ".join(ev.quote for ev in e.evidence),
+                "confidence": e.confidence,
+                "filled_by": e.filled_by,
                 "gold": matched.get(n),
             }
             for n, e in enumerate(run.elements)
