@@ -430,3 +430,22 @@ def test_transcript_shows_corrections_with_revert_and_proposals_with_apply(app_e
     button(at, "適用").click().run()
     applied = ws.store.get_transcript(iid).segments[5]  # type: ignore[union-attr]
     assert "部長が振込を承認" in applied.text and applied.corrections[0].status == "applied"
+
+
+def test_a_reviewer_sees_what_found_a_finding_and_which_fields_came_from_phrasings() -> None:
+    from pipeline.models import Finding, FindingKind, Task
+    from ui.components import element_flags
+    from ui.i18n import JA
+
+    def finding(by: str) -> Finding:
+        return Finding(
+            interview_id="i", summary="s", finding=FindingKind.PERSON_DEPENDENCY, filled_by=by
+        )
+
+    assert JA["found_by_meaning"] in element_flags(finding("meaning"))
+    assert JA["found_by_meaning"] not in element_flags(finding("cues"))
+    assert JA["filled_by_cues"] not in element_flags(finding("cues"))
+    assert JA["filled_by_cues"] in element_flags(
+        Task(interview_id="i", summary="s", filled_by="cues")
+    )
+    assert element_flags(Task(interview_id="i", summary="s", filled_by="model")).count("📋") == 0
