@@ -4,6 +4,8 @@ where no cue phrasing fires."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from pipeline import remarks
@@ -153,4 +155,24 @@ def test_a_finding_says_whether_a_phrasing_or_the_meaning_found_it() -> None:
     assert [(f.finding, f.filled_by) for f in found] == [
         (FindingKind.APPROVAL_ROUTE_VARIES, "meaning"),
         (FindingKind.UNNECESSARY_TASK, "cues"),
+    ]
+
+
+@pytest.mark.usefixtures("axis_margin")
+def test_the_workspace_reads_remarks_with_its_own_embedder(make_workspace: Any) -> None:
+    from pipeline.models import Finding, Interview
+    from tests.test_extract import LabelChat, hearing
+
+    said = "申請書をどなたに回すかは、出す人ごとに違っているようです。"
+    lines = [("interviewee", "毎月、経費の申請書を確認します。"), ("interviewee", said)]
+    ws = make_workspace(
+        llm=LabelChat({"確認します": "task"}),
+        embed=AxisEmbedder({said: {"approval_route_varies": 1.0}}),
+    )
+    interview = ws.store.add_interview(Interview(title="remarks"))
+    ws.store.save_transcript(hearing(lines, iid=interview.id))
+    ws.extract(interview.id)
+    found = [e for e in ws.store.list_elements(interview.id) if isinstance(e, Finding)]
+    assert [(f.finding, f.filled_by) for f in found] == [
+        (FindingKind.APPROVAL_ROUTE_VARIES, "meaning")
     ]
