@@ -39,7 +39,7 @@ from .models import (
     Judgment,
     Transcript,
 )
-from .remarks import SentenceEmbedder, reads_remarks, remark_kinds
+from .remarks import SentenceEmbedder, remark_kinds
 from .sentences import Unit, summarise
 
 K = FindingKind
@@ -155,12 +155,14 @@ def diagnose(
     chunk_size: int = 8,
     cues: bool = True,
     embedder: SentenceEmbedder | None = None,
+    noted: list[Finding] | None = None,
 ) -> list[Finding]:
     """Findings on the processed sentences: the lexicon's cues and, where no cue fires, the
     sentence's meaning (``remarks``, given an ``embedder`` whose margin was measured); unless
     ``cues`` is False. Without remarks by meaning, also the model's own answers: judgments whose
     criterion it found ABSENT and exceptions it found routine (on the dev hearings these added
-    false findings and no true one once remarks were read by meaning, see docs/benchmarks.md)."""
+    false findings and no true one once remarks were read by meaning, see docs/benchmarks.md),
+    and the findings the fields answers ``noted``, last."""
     lang = transcript.language.value
     ja = lang == "ja"
     found: list[Finding] = []
@@ -168,7 +170,8 @@ def diagnose(
     open_remark: dict[FindingKind, tuple[int, Unit]] = {}  # kind -> (index in found, first unit)
     last_unit: dict[FindingKind, Unit] = {}
     said = [u for u in done if u.classifiable] if cues else []
-    by_meaning = remark_kinds([u.text for u in said], embedder)
+    read = remark_kinds([u.text for u in said], embedder) if cues else None
+    by_meaning: list[str | None] = read if read is not None else [None] * len(said)
     for unit, meant in zip(said, by_meaning, strict=True):
         hits = [k for k in KINDS if cue(k, lang).search(unit.text)]
         source = "cues"
@@ -184,7 +187,8 @@ def diagnose(
                 n, first = open_remark[kind]
                 by = found[n].filled_by
                 found[n] = _finding(kind, first, transcript, ja, first.index // chunk_size, unit)
-                found[n].filled_by = by if by == source else "cues"
+                # a remark partly read by meaning is flagged for review as such
+                found[n].filled_by = "meaning" if "meaning" in (by, source) else "cues"
                 continue
             open_remark[kind] = (len(found), unit)
             found.append(_finding(kind, unit, transcript, ja, unit.index // chunk_size))
@@ -192,7 +196,7 @@ def diagnose(
     # the model's answers: a judgment whose criterion is ABSENT, an exception it found routine;
     # each is a finding unless a cue in its sentences already said so
     by_start = {u.start: u for u in units}
-    for el in [] if cues and reads_remarks(embedder) else elements:
+    for el in [] if read is not None else elements:
         if isinstance(el, Judgment) and el.criterion == CriterionStatus.ABSENT:
             kind = K.JUDGMENT_WITHOUT_RULE
         elif isinstance(el, Exception_) and el.is_routine:
@@ -210,7 +214,7 @@ def diagnose(
             seen.add((kind, hit.index))
             found.append(_finding(kind, hit, transcript, ja, hit.index // chunk_size))
             found[-1].filled_by = "model"
-    return found
+    return found if read is not None else [*found, *(noted or [])]
 
 
 def _span(el: AnyElement) -> tuple[int, int] | None:

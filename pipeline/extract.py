@@ -45,7 +45,7 @@ from .flow import link_flow
 from .lexicon import lexicon
 from .models import AnyElement, ChunkRecord, ChunkStatus, Finding, Transcript
 from .prompts import Prompt, load_prompt
-from .remarks import SentenceEmbedder, reads_remarks
+from .remarks import SentenceEmbedder
 from .sentences import Unit, chunk_units, split_units
 from .structure import Group, cue_element, group_units
 
@@ -234,8 +234,9 @@ class ExtractionRun:
 
     @property
     def cue_filled(self) -> int:
-        """Elements whose fields come from the lexicon because the model's answer failed."""
-        return sum(1 for e in self.elements if e.filled_by == "cues")
+        """Elements whose fields come from the lexicon because the model's answer failed
+        (findings found by a lexicon phrasing are not counted: they have no fields to fill)."""
+        return sum(1 for e in self.elements if e.filled_by == "cues" and e.kind != "finding")
 
 
 def _run_chunk(record: ChunkRecord, work: Callable[[], R], records: list[ChunkRecord]) -> R | None:
@@ -392,13 +393,10 @@ def extract(
     # the model's findings go after the lexicon's, so that where both saw the same remark the
     # lexicon's (one sentence) is kept by merge_duplicates
     noted = [e for e in elements if isinstance(e, Finding)]
-    if cue_findings and reads_remarks(embedder):
-        noted = []
     elements = [e for e in elements if not isinstance(e, Finding)]
     elements += diagnose(
-        units, done_units, elements, transcript, UNITS_PER_CHUNK, cue_findings, embedder
+        units, done_units, elements, transcript, UNITS_PER_CHUNK, cue_findings, embedder, noted
     )
-    elements += noted
     return ExtractionRun(merge_duplicates(elements), records, units, fields_record)
 
 

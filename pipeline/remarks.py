@@ -9,20 +9,24 @@ dev hearings for that embedder. Said indirectly (「誰のOKで通すか、月�
 matches no cue phrasing but still lies near "approval route varies".
 
 The margin is an embedder's own scale: embedders without a measured margin give no remarks
-(the caller keeps its other sources) rather than a guess.
+(the caller keeps its other sources) rather than a guess; so does an embedder that fails.
 
 Leaf module: reads the examples and calls the embedder it is given; knows nothing of units.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 EXAMPLES = Path(__file__).resolve().parent / "lexicon" / "remarks.toml"
 NONE = "none"
@@ -35,11 +39,15 @@ MIN_WORDS_EN = 5
 # A sentence this long is also read clause by clause (cut at commas), and the clause most like a
 # remark counts: speakers and Whisper run a remark into the sentence before or after it. Dev,
 # Whisper text: findings right 23 -> 26 of 37 (predicted 45 -> 52); gold text 48 -> 50 of 64.
-CLAUSES_FROM = 40  # characters
+# Characters in both languages (in English about seven words: most sentences with a comma),
+# as measured; each clause must still be long enough on its own.
+CLAUSES_FROM = 40
 _CLAUSE_END = re.compile(r"(?<=[、，,])\s*")
 
 
 class SentenceEmbedder(Protocol):
+    """What remarks need of an embedder: its name (the margin is looked up by it) and vectors."""
+
     name: str
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
@@ -52,25 +60,35 @@ def examples() -> dict[str, list[str]]:
     return {kind: [*v.get("ja", []), *v.get("en", [])] for kind, v in data.items()}
 
 
-_VECTORS: dict[str, tuple[list[str], np.ndarray]] = {}
+_VECTORS: dict[str, tuple[list[str], np.ndarray]] = {}  # embedder name -> example vectors
+_VECTORS_LOCK = threading.Lock()
+_UNMEASURED: set[str] = set()  # embedders already logged as giving no remarks
 
 
 def _unit(rows: list[list[float]]) -> np.ndarray:
     m = np.asarray(rows, dtype=np.float32)
+    if m.ndim != 2 or not m.size:
+        raise ValueError(f"the embedder returned vectors of shape {m.shape}")
     return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
 
 
-def _example_vectors(embedder: SentenceEmbedder) -> tuple[list[str], np.ndarray]:
-    if embedder.name not in _VECTORS:
-        kinds, texts = [], []
-        for kind, items in examples().items():
-            kinds += [kind] * len(items)
-            texts += items
-        _VECTORS[embedder.name] = (kinds, _unit(embedder.embed_documents(texts)))
-    return _VECTORS[embedder.name]
+def _example_vectors(embedder: SentenceEmbedder, dim: int) -> tuple[list[str], np.ndarray]:
+    """The examples' kinds and unit vectors for ``embedder`` (computed once per name; again
+    when another embedder of the same name gives vectors of another size)."""
+    with _VECTORS_LOCK:
+        held = _VECTORS.get(embedder.name)
+        if held is None or held[1].shape[1] != dim:
+            kinds, texts = [], []
+            for kind, items in examples().items():
+                kinds += [kind] * len(items)
+                texts += items
+            held = (kinds, _unit(embedder.embed_documents(texts)))
+            _VECTORS[embedder.name] = held
+        return held
 
 
 def long_enough(text: str) -> bool:
+    """Whether a sentence is long enough to carry a remark of its own."""
     if text.isascii():
         return len(text.split()) >= MIN_WORDS_EN
     return sum(ch.isalnum() for ch in text) >= MIN_CHARS_JA
@@ -81,21 +99,40 @@ def reads_remarks(embedder: SentenceEmbedder | None) -> bool:
     return embedder is not None and embedder.name in MARGIN
 
 
-def remark_kinds(texts: list[str], embedder: SentenceEmbedder | None) -> list[str | None]:
+def remark_kinds(texts: list[str], embedder: SentenceEmbedder | None) -> list[str | None] | None:
     """Per sentence, the finding kind (a ``remarks.toml`` section name) it reads as, or None.
-    All None when there is no embedder or its margin was never measured."""
-    margin = MARGIN.get(embedder.name) if embedder is not None else None
-    todo = [n for n, t in enumerate(texts) if long_enough(t)]
+    None instead of the list when remarks are not read: no embedder, an embedder whose margin
+    was never measured, or one that failed (logged; the caller keeps its other sources)."""
+    if embedder is None:
+        return None
+    margin = MARGIN.get(embedder.name)
+    if margin is None:
+        if embedder.name not in _UNMEASURED:
+            _UNMEASURED.add(embedder.name)
+            log.info(
+                "Findings are not read by meaning with the embedder %s (no measured margin); "
+                "the lexicon and the model's answers give them.",
+                embedder.name,
+            )
+        return None
     out: list[str | None] = [None] * len(texts)
-    if embedder is None or margin is None or not todo:
+    todo = [n for n, t in enumerate(texts) if long_enough(t)]
+    if not todo:
         return out
-    kinds, vectors = _example_vectors(embedder)
     pieces = [(n, texts[n]) for n in todo]
     for n in todo:
         if len(texts[n]) >= CLAUSES_FROM:
             clauses = [c for c in _CLAUSE_END.split(texts[n]) if long_enough(c)]
             pieces += [(n, c) for c in clauses] if len(clauses) > 1 else []
-    sims = _unit(embedder.embed_documents([p for _, p in pieces])) @ vectors.T
+    try:
+        said = _unit(embedder.embed_documents([p for _, p in pieces]))
+        kinds, vectors = _example_vectors(embedder, said.shape[1])
+        sims = said @ vectors.T
+    except Exception as exc:  # an embedder is a provider: any failure of it loses no work
+        log.warning(
+            "Findings were not read by meaning: the embedder %s failed: %s", embedder.name, exc
+        )
+        return None
     names = list(dict.fromkeys(kinds))
     columns = {k: np.array([c for c, kk in enumerate(kinds) if kk == k]) for k in names}
     best: dict[int, tuple[float, str]] = {}  # sentence -> (margin, kind) of its best piece

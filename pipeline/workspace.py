@@ -6,6 +6,7 @@ import audio -> transcribe -> extract -> review -> index -> ask.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import date
@@ -54,6 +55,9 @@ Progress = Callable[[str, float], None]  # (stage message, fraction 0..1)
 
 def _noop(_msg: str, _frac: float) -> None:
     pass
+
+
+log = logging.getLogger(__name__)
 
 
 class Workspace:
@@ -249,7 +253,7 @@ class Workspace:
                 ),
                 default_actor=interview.interviewee_roles[0] if interview.interviewee_roles else "",
                 glossary=self._glossary(interview),
-                embedder=self.embedder,
+                embedder=self._remarks_embedder(),
                 concurrency=self.settings.llm_concurrency
                 or (1 if self.settings.resolved_llm_provider == EMBEDDED else 4),
             )
@@ -277,6 +281,16 @@ class Workspace:
         else:
             self.store.set_interview_status(interview_id, InterviewStatus.EXTRACTED)
         return run
+
+    def _remarks_embedder(self) -> Embedder | None:
+        """The knowledge base's embedder, which also reads remarks by meaning during extraction;
+        None (findings from the lexicon and the model) when it cannot be set up: the
+        extraction's work is not lost for a setting only the knowledge base needs."""
+        try:
+            return self.embedder
+        except ShikumiError as exc:
+            log.warning("Findings are not read by meaning: %s", exc)
+            return None
 
     def _glossary(self, interview: Interview) -> list[str]:
         """The vocabulary extraction looks for system names in: settings + the engagement's."""

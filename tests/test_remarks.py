@@ -71,8 +71,8 @@ def test_short_answers_unmeasured_embedders_and_no_embedder_give_no_remark() -> 
     unmeasured = AxisEmbedder({sentence: {"person_dependency": 1.0}})
     unmeasured.name = "never-measured"
     assert not reads_remarks(unmeasured)
-    assert remark_kinds([sentence], unmeasured) == [None]
-    assert remark_kinds([sentence], None) == [None]
+    assert remark_kinds([sentence], unmeasured) is None  # not read: other sources stay
+    assert remark_kinds([sentence], None) is None
 
 
 @pytest.mark.usefixtures("axis_margin")
@@ -179,15 +179,82 @@ def test_the_workspace_reads_remarks_with_its_own_embedder(make_workspace: Any) 
 
 
 @pytest.mark.usefixtures("axis_margin")
-def test_a_remark_run_into_a_long_sentence_is_read_from_its_clause() -> None:
+def test_a_remark_run_into_a_long_sentence_is_read_from_its_clause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     clause = "その一覧を誰が見ているのか正直よく分からないんですよね"
     long = "毎週月曜日に在庫の一覧をシステムから出して共有フォルダに置いています、" + clause
     emb = AxisEmbedder({long: {"none": 1.0}, clause: {"unnecessary_task": 1.0}})
     assert remark_kinds([long], emb) == ["unnecessary_task"]
-    short = AxisEmbedder({long: {"none": 1.0}, clause: {"unnecessary_task": 1.0}})
-    monkey = remarks.CLAUSES_FROM
-    try:
-        remarks.CLAUSES_FROM = len(long) + 1  # not long enough to be read clause by clause
-        assert remark_kinds([long], short) == [None]
-    finally:
-        remarks.CLAUSES_FROM = monkey
+    monkeypatch.setattr(remarks, "CLAUSES_FROM", len(long) + 1)  # read as one sentence only
+    assert remark_kinds([long], emb) == [None]
+
+
+class BrokenEmbedder(AxisEmbedder):
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        raise RuntimeError("the embedding server is down")
+
+
+@pytest.mark.usefixtures("axis_margin")
+def test_an_embedder_that_fails_leaves_the_findings_to_the_lexicon_and_the_model() -> None:
+    lines = [
+        "急ぎかどうかを見て、先に処理するかを決めます。",
+        "その一覧表は、たぶん誰も見ていないです。",
+    ]
+    tr = transcript_of(lines)
+    units = split_units(tr)
+    judgment = Judgment(
+        interview_id=tr.interview_id,
+        summary="先に処理するか",
+        decision="先に処理するか",
+        criterion=CriterionStatus.ABSENT,
+        evidence=[Evidence(quote=lines[0], char_start=0, char_end=len(lines[0]))],
+    )
+    assert remark_kinds([lines[1]], BrokenEmbedder()) is None
+    found = diagnose(units, units, [judgment], tr, embedder=BrokenEmbedder())
+    assert sorted(f.finding for f in found) == sorted(
+        [FindingKind.UNNECESSARY_TASK, FindingKind.JUDGMENT_WITHOUT_RULE]
+    )
+
+
+@pytest.mark.usefixtures("axis_margin")
+def test_another_embedder_of_the_same_name_gets_its_own_example_vectors() -> None:
+    said = "このやり方を知っている人は、ほかにいないと思います。"
+
+    class Wider(AxisEmbedder):  # the same name, vectors twice as long
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return [v + v for v in super().embed_documents(texts)]
+
+    assert remark_kinds([said], AxisEmbedder({said: {"person_dependency": 1.0}})) == [
+        "person_dependency"
+    ]
+    assert remark_kinds([said], Wider({said: {"person_dependency": 1.0}})) == ["person_dependency"]
+
+
+@pytest.mark.usefixtures("axis_margin")
+def test_the_remark_a_fields_answer_notes_is_kept_only_where_remarks_are_not_read() -> None:
+    from pipeline.diagnose import finding_at
+
+    lines = ["毎月、請求データを入力します。", "このやり方は、ほかの人には無理だと思います。"]
+    tr = transcript_of(lines)
+    units = split_units(tr)
+    start = tr.text.index(lines[1])
+    noted = finding_at(FindingKind.PRECEDENT_FOLLOWING, start, start + len(lines[1]), tr, 0)
+    plain = AxisEmbedder({lines[1]: {"person_dependency": 1.0}})
+    read = diagnose(units, units, [], tr, embedder=plain, noted=[noted])
+    assert [f.finding for f in read] == [FindingKind.PERSON_DEPENDENCY]
+    unread = diagnose(units, units, [], tr, embedder=None, noted=[noted])
+    assert [f.finding for f in unread] == [FindingKind.PRECEDENT_FOLLOWING]
+
+
+@pytest.mark.usefixtures("axis_margin")
+def test_one_remark_found_by_a_phrasing_and_by_meaning_is_flagged_as_read_by_meaning() -> None:
+    meant = "このマクロを直せる人が、いまの部署には一人もいません。"
+    phrased = "為替の計算は佐藤さんしか分からないんです。"
+    tr = transcript_of([phrased, meant])
+    units = split_units(tr)
+    found = diagnose(
+        units, units, [], tr, embedder=AxisEmbedder({meant: {"person_dependency": 1.0}})
+    )
+    assert [(f.finding, f.filled_by) for f in found] == [(FindingKind.PERSON_DEPENDENCY, "meaning")]
+    assert found[0].evidence[0].quote == tr.text[: tr.text.index(meant) + len(meant)]

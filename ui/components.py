@@ -64,10 +64,11 @@ def element_flags(el: AnyElement) -> str:
         flags.append("⚠️" + t("low_confidence"))
     if el.confidence is not None and el.confidence < UNSURE_BELOW:
         flags.append("🤔" + t("model_unsure", p=f"{el.confidence:.0%}"))
-    if el.filled_by == "meaning":
-        flags.append("🧭" + t("found_by_meaning"))
-    elif el.filled_by == "cues" and el.kind != "finding":
-        flags.append("📋" + t("filled_by_cues"))
+    if el.status == ReviewStatus.DRAFT:  # what a reviewer should check, until it is reviewed
+        if el.filled_by == "meaning":
+            flags.append("🧭" + t("found_by_meaning"))
+        elif el.filled_by == "cues" and el.kind != "finding":
+            flags.append("📋" + t("filled_by_cues"))
     return " ".join(flags)
 
 
