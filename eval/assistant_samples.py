@@ -96,7 +96,8 @@ def gold_elements(name: str, interview_id: str) -> list[Any]:
 
 
 def build(work: Path) -> tuple[Any, dict[str, str], Any, dict[str, str]]:
-    """A workspace-like assistant over all sample hearings; returns (assistant parts, id map)."""
+    """A workspace-like assistant over all sample hearings; returns (assistant parts, id map,
+    the index, hearing -> its interview id)."""
     from pipeline.adapters.embeddings import embedder_for
     from pipeline.adapters.vectorstore import ChromaVectorStore
     from pipeline.index import KnowledgeIndex

@@ -687,6 +687,9 @@ def run(ctx: EvalContext) -> Section:
             "matching": f"same kind, char overlap >= {OVERLAP_MIN} of the shorter span, "
             f"or summary similarity >= {SUMMARY_MIN}; one-to-one greedy",
             "dev samples": list(DEV),
+            "remarks read by meaning with": (
+                "nobody (--no-remarks)" if ctx.options.get("no_remarks") else _embedder().name
+            ),
         },
         notes=[
             "Prompts, the lexicon and the label threshold were developed on the seven dev "
