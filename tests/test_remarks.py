@@ -11,7 +11,7 @@ import pytest
 from pipeline import remarks
 from pipeline.diagnose import diagnose
 from pipeline.extract import split_units
-from pipeline.models import CriterionStatus, Evidence, FindingKind, Judgment
+from pipeline.models import CriterionStatus, Evidence, FindingKind, Judgment, Transcript
 from pipeline.remarks import examples, remark_kinds
 from tests.conftest import transcript_of
 
@@ -33,6 +33,17 @@ class AxisEmbedder:
                 weights = {k: 1.0 for k, items in examples().items() if t in items}
             out.append([weights.get(k, 0.0) for k in self.kinds])
         return out
+
+
+def absent_judgment(tr: Transcript, quote: str) -> Judgment:
+    """A judgment the model found no rule for, quoting the transcript's start."""
+    return Judgment(
+        interview_id=tr.interview_id,
+        summary="先に処理するか",
+        decision="先に処理するか",
+        criterion=CriterionStatus.ABSENT,
+        evidence=[Evidence(quote=quote, char_start=0, char_end=len(quote))],
+    )
 
 
 @pytest.fixture()
@@ -94,13 +105,7 @@ def test_with_remarks_read_by_meaning_an_absent_criterion_is_not_also_a_finding(
     lines = ["急ぎかどうかを見て、先に処理するかを決めます。"]
     tr = transcript_of(lines)
     units = split_units(tr)
-    judgment = Judgment(
-        interview_id=tr.interview_id,
-        summary="先に処理するか",
-        decision="先に処理するか",
-        criterion=CriterionStatus.ABSENT,
-        evidence=[Evidence(quote=lines[0], char_start=0, char_end=len(lines[0]))],
-    )
+    judgment = absent_judgment(tr, lines[0])
     plain = AxisEmbedder({lines[0]: {"none": 1.0}})
     assert [f.finding for f in diagnose(units, units, [judgment], tr)] == [
         FindingKind.JUDGMENT_WITHOUT_RULE
@@ -203,13 +208,7 @@ def test_an_embedder_that_fails_leaves_the_findings_to_the_lexicon_and_the_model
     ]
     tr = transcript_of(lines)
     units = split_units(tr)
-    judgment = Judgment(
-        interview_id=tr.interview_id,
-        summary="先に処理するか",
-        decision="先に処理するか",
-        criterion=CriterionStatus.ABSENT,
-        evidence=[Evidence(quote=lines[0], char_start=0, char_end=len(lines[0]))],
-    )
+    judgment = absent_judgment(tr, lines[0])
     assert remark_kinds([lines[1]], BrokenEmbedder()) is None
     found = diagnose(units, units, [judgment], tr, embedder=BrokenEmbedder())
     assert sorted(f.finding for f in found) == sorted(
