@@ -351,6 +351,7 @@ def run_case(
         "cue_findings": not ctx.options.get("no_cue_findings"),
         "glossary": script.get("glossary", []),
         "embedder": None if ctx.options.get("no_remarks") else _embedder(),
+        "labels_by_meaning": not ctx.options.get("no_label_prior"),
     }
     if "min_label_probability" in ctx.options:
         kwargs["min_label_probability"] = ctx.options["min_label_probability"]
@@ -690,6 +691,9 @@ def run(ctx: EvalContext) -> Section:
             "remarks read by meaning with": (
                 "nobody (--no-remarks)" if ctx.options.get("no_remarks") else _embedder().name
             ),
+            "labels weighed by meaning": not (
+                ctx.options.get("no_remarks") or ctx.options.get("no_label_prior")
+            ),
         },
         notes=[
             "Prompts, the lexicon and the label threshold were developed on the seven dev "
@@ -720,6 +724,11 @@ def main(argv: list[str] | None = None) -> int:
         "--no-remarks",
         action="store_true",
         help="no findings by meaning (the sentence-embedding second opinion left out)",
+    )
+    ap.add_argument(
+        "--no-label-prior",
+        action="store_true",
+        help="the model's label probabilities alone (labels by meaning left out)",
     )
     ap.add_argument(
         "--cue-fields",
@@ -759,6 +768,7 @@ def main(argv: list[str] | None = None) -> int:
             "extraction_baseline": args.cue_fields,
             "no_cue_findings": args.no_cue_findings,
             "no_remarks": args.no_remarks,
+            "no_label_prior": args.no_label_prior,
             "measure_cache": args.cache,
         },
     )

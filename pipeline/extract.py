@@ -6,9 +6,11 @@ The orchestrator of the stage; the work is in leaf modules:
    character spans are known exactly.
 2. Here: the model labels one unit at a time (task / judgment / exception / none) with the
    interviewer's question and the previous sentence as context. Where the backend returns token
-   log-probabilities (llama.cpp, OpenAI), the label's probability is read at the label token: a
-   sentence becomes an element only when its best element label reaches
-   ``MIN_LABEL_PROBABILITY``, and the element carries that probability as ``confidence``.
+   log-probabilities (llama.cpp, OpenAI), the label's probability is read at the label token and
+   weighed with the sentence's nearness to example steps, rules and irregular cases
+   (``labels``, where an embedder is given): a sentence becomes an element only when its best
+   element label reaches ``MIN_LABEL_PROBABILITY``, and the element carries that probability as
+   ``confidence``.
 3. ``structure``: labelled sentences grouped into elements (a rule told over two sentences is
    one judgment).
 4. ``fields``: one schema-constrained call per element fills its fields (few-shot, ja/en);
@@ -42,10 +44,11 @@ from .diagnose import diagnose, link_concerns
 from .errors import LLMError
 from .fields import complete_rules, fill
 from .flow import link_flow
+from .labels import label_priors, prior_weight, weigh
 from .lexicon import lexicon
+from .meaning import SentenceEmbedder
 from .models import AnyElement, ChunkRecord, ChunkStatus, Finding, Transcript
 from .prompts import Prompt, load_prompt
-from .remarks import SentenceEmbedder
 from .sentences import Unit, chunk_units, split_units
 from .structure import Group, cue_element, group_units
 
@@ -128,8 +131,15 @@ def classify_chunk(
     units: list[Unit],
     threshold: float = MIN_LABEL_PROBABILITY,
     views: int = VIEWS,
+    embedder: SentenceEmbedder | None = None,
 ) -> list[Unit]:
+    """Label each unit: the model's label probabilities, weighed with the label prior read by
+    meaning (``labels``) where the embedder gives one."""
     prompt = load_prompt("extract_classify")
+    todo = [u for u in units if u.classifiable]
+    priors = label_priors([u.text for u in todo], embedder)
+    prior_of = dict(zip((u.index for u in todo), priors or [], strict=False))
+    weight = prior_weight(embedder)
     for unit in units:
         if not unit.classifiable:
             unit.label = "none"
@@ -143,6 +153,10 @@ def classify_chunk(
                     label=answer.label,
                     scores={k: (answer.scores[k] + other.scores[k]) / 2 for k in LABELS},
                 )
+        if answer.scores and unit.index in prior_of:
+            answer = LabelAnswer(
+                label=answer.label, scores=weigh(answer.scores, prior_of[unit.index], weight)
+            )
         unit.label, unit.confidence = decide(answer, threshold)
     return units
 
@@ -299,6 +313,7 @@ def extract(
     model_fields: bool = True,
     cue_findings: bool = True,
     embedder: SentenceEmbedder | None = None,
+    labels_by_meaning: bool = True,
 ) -> ExtractionRun:
     """Extract elements and findings; failed chunks are recorded, the rest is kept.
 
@@ -310,7 +325,10 @@ def extract(
     ``cue_findings=False`` leaves out the lexicon's findings (to measure the model's own).
     ``embedder``: the knowledge base's sentence embedder, which reads remarks by meaning
     (``remarks``); where it does, the findings come from it and the lexicon, and the remark a
-    fields answer notes is not used (measured worse, see ``diagnose``)."""
+    fields answer notes is not used (measured worse, see ``diagnose``). It also reads each
+    sentence's nearness to example steps, rules and irregular cases (``labels``), weighed into
+    the model's label probabilities; ``labels_by_meaning=False`` leaves the model's alone (the
+    same-run comparison of the evaluation)."""
     cache = store
     language = transcript.language.value
     iid = transcript.interview_id
@@ -323,7 +341,16 @@ def extract(
         record = ChunkRecord(interview_id=iid, index=n, segment_ids=seg_ids)
         return _run_chunk(
             record,
-            partial(classify_chunk, llm, cache, record, chunks[n], min_label_probability, views),
+            partial(
+                classify_chunk,
+                llm,
+                cache,
+                record,
+                chunks[n],
+                min_label_probability,
+                views,
+                embedder if labels_by_meaning else None,
+            ),
             records,
         )
 

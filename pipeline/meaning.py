@@ -1,0 +1,83 @@
+"""Reading by meaning: a sentence's closeness to written examples of each kind.
+
+One example bank is a TOML file of kinds, each with example sentences per language (written for
+the concept, never taken from a hearing). A sentence's score for a kind is the mean of its
+``TOP`` best cosine similarities to that kind's examples, with the vectors of the embedder it is
+given. Used for remarks (``remarks``) and for the labels of sentences (``labels``).
+
+Leaf module: calls the embedder it is given; knows nothing of units, models or settings.
+"""
+
+from __future__ import annotations
+
+import threading
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+TOP = 3  # a kind's score: the mean of the sentence's best similarities to its examples
+
+
+class SentenceEmbedder(Protocol):
+    """What reading by meaning needs of an embedder: its name (measured settings are looked up
+    by it) and vectors."""
+
+    name: str
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+
+def unit_rows(rows: list[list[float]]) -> np.ndarray:
+    """The vectors as a matrix of unit rows (ValueError for an empty or ragged answer)."""
+    m = np.asarray(rows, dtype=np.float32)
+    if m.ndim != 2 or not m.size:
+        raise ValueError(f"the embedder returned vectors of shape {m.shape}")
+    return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
+
+
+class ExampleBank:
+    """The examples of one TOML file and their vectors per embedder."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._vectors: dict[str, tuple[list[str], np.ndarray]] = {}  # embedder name -> vectors
+        self._lock = threading.Lock()
+
+    @cached_property
+    def examples(self) -> dict[str, list[str]]:
+        """Kind -> examples (both languages: hearings mix them)."""
+        data = tomllib.loads(self.path.read_text(encoding="utf-8"))
+        return {kind: [*v.get("ja", []), *v.get("en", [])] for kind, v in data.items()}
+
+    @property
+    def kinds(self) -> list[str]:
+        return list(self.examples)
+
+    def vectors(self, embedder: SentenceEmbedder, dim: int) -> tuple[list[str], np.ndarray]:
+        """The examples' kinds and unit vectors for ``embedder`` (computed once per name; again
+        when another embedder of the same name gives vectors of another size)."""
+        with self._lock:
+            held = self._vectors.get(embedder.name)
+            if held is None or held[1].shape[1] != dim:
+                kinds, texts = [], []
+                for kind, items in self.examples.items():
+                    kinds += [kind] * len(items)
+                    texts += items
+                held = (kinds, unit_rows(embedder.embed_documents(texts)))
+                self._vectors[embedder.name] = held
+            return held
+
+    def scores(self, said: np.ndarray, embedder: SentenceEmbedder) -> list[dict[str, float]]:
+        """Per row of ``said`` (unit vectors of the embedder), each kind's score."""
+        kinds, vectors = self.vectors(embedder, said.shape[1])
+        sims = said @ vectors.T
+        columns = {
+            k: np.array([c for c, kk in enumerate(kinds) if kk == k]) for k in dict.fromkeys(kinds)
+        }
+        return [
+            {k: float(np.sort(row[cols])[-TOP:].mean()) for k, cols in columns.items()}
+            for row in sims
+        ]
