@@ -10,7 +10,7 @@ is "unknown" and the model decides.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .models import RuleRow
 from .quantities import Bound, Quantity, day_classes, parse_bounds, parse_quantities
@@ -30,11 +30,29 @@ class Case:
 
     def value_for(self, bound: Bound) -> Quantity | None:
         """The operator's quantity the bound applies to: same unit, and a rate where the rule
-        bounds a rate (「一人あたり1万円」 reads 「一人8,000円」, not the total 32,000円)."""
+        bounds a rate (「一人あたり1万円」 reads 「一人8,000円」, not the total 32,000円). Where
+        the question gives no amount in the bound's currency, its one bare amount does
+        (「12万の請求」 "a 12k delivery": said without the currency, meant in it)."""
         same = [q for q in self.quantities if bound.quantity.comparable(q)]
+        if not same and bound.quantity.unit in _BARE_CURRENCIES[language_of(self.text)]:
+            bare = [q for q in self.quantities if not q.unit and _amount_like(q)]
+            if len(bare) == 1:
+                q = bare[0]
+                same = [replace(q, unit=bound.quantity.unit)]
         return next((q for q in same if q.per_unit == bound.quantity.per_unit), None) or next(
             iter(same), None
         )
+
+
+# the currency a bare amount is meant in: yen in a Japanese question, else the others
+_BARE_CURRENCIES = {"ja": {"JPY"}, "en": {"USD", "EUR", "GBP"}}
+# a bare number said as an amount: with a scale (12k, 12万, 3千) or thousands grouped (12,000);
+# not a year (2024) or a small count
+_AMOUNT_LIKE = re.compile(r"\d{1,3}(?:,\d{3})+|[0-9.]+\s?(?:k|m|mn|bn)\b|[万千億]", re.I)
+
+
+def _amount_like(q: Quantity) -> bool:
+    return bool(_AMOUNT_LIKE.search(q.text))
 
 
 @dataclass
