@@ -453,6 +453,14 @@ def select_docs(ctx: EvalContext, folds: list[dict[str, list[str]]]) -> list[str
     return held_out
 
 
+def _embedder() -> Any:
+    """The product's default sentence embedder (the knowledge base's)."""
+    from pipeline.adapters.embeddings import embedder
+    from pipeline.settings import load_settings
+
+    return embedder(load_settings())
+
+
 def run(ctx: EvalContext) -> Section:
     from pipeline.extract import extract
 
@@ -465,6 +473,8 @@ def run(ctx: EvalContext) -> Section:
     if overlap and ctx.options.get("pet_split") != "train":
         raise ValueError(f"PET documents {sorted(overlap)} are in the training fold")
     llm = _llm(ctx)
+    # the product's path: the knowledge base's embedder reads labels and remarks by meaning
+    embedder = None if ctx.options.get("pet_no_meaning") else _embedder()
     totals = {k: {"strict": Counts(), "lenient": Counts()} for k in TYPES}
     design = "?"
     base = {k: Counts() for k in ("Activity", "flow")}
@@ -480,6 +490,7 @@ def run(ctx: EvalContext) -> Section:
             store=ctx.options.get("store"),
             business_area="process",
             model_fields=not ctx.options.get("pet_cue_fields"),
+            embedder=embedder,
         )
         elements = list(result.elements)
         design = "cue fields" if ctx.options.get("pet_cue_fields") else "model fields"
@@ -544,6 +555,7 @@ def run(ctx: EvalContext) -> Section:
             "gateway_cues_from_training_fold": [" ".join(c) for c in cues],
             "llm": getattr(llm, "name", "?"),
             "extraction_design": design,
+            "read by meaning with": embedder.name if embedder is not None else "nobody",
             "published_anchor": {
                 "name": PUBLISHED_NAME,
                 "f1": PUBLISHED_F1,
@@ -580,6 +592,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", choices=["train", "test"], default="train")
     ap.add_argument("--limit", type=int, help="first N documents of the split")
     ap.add_argument("--cue-fields", action="store_true", help="baseline: fields from cues")
+    ap.add_argument(
+        "--no-meaning",
+        action="store_true",
+        help="no labels or remarks read by meaning (the model and the lexicon alone)",
+    )
     ap.add_argument("--data", type=Path, default=Path("../shared/eval-data"))
     ap.add_argument("--work-dir", type=Path, default=Path("/tmp/shikumi-eval-pet"))
     args = ap.parse_args(argv)
@@ -587,6 +604,7 @@ def main(argv: list[str] | None = None) -> int:
     options: dict[str, Any] = {
         "pet_split": args.split,
         "pet_cue_fields": args.cue_fields,
+        "pet_no_meaning": args.no_meaning,
         "store": Store(f"sqlite:///{args.work_dir / 'cache.db'}"),
     }
     folds = load_folds(args.data)

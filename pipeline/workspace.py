@@ -253,7 +253,7 @@ class Workspace:
                 ),
                 default_actor=interview.interviewee_roles[0] if interview.interviewee_roles else "",
                 glossary=self._glossary(interview),
-                embedder=self._remarks_embedder(),
+                embedder=self._meaning_embedder(),
                 concurrency=self.settings.llm_concurrency
                 or (1 if self.settings.resolved_llm_provider == EMBEDDED else 4),
             )
@@ -282,14 +282,15 @@ class Workspace:
             self.store.set_interview_status(interview_id, InterviewStatus.EXTRACTED)
         return run
 
-    def _remarks_embedder(self) -> Embedder | None:
-        """The knowledge base's embedder, which also reads remarks by meaning during extraction;
-        None (findings from the lexicon and the model) when it cannot be set up: the
-        extraction's work is not lost for a setting only the knowledge base needs."""
+    def _meaning_embedder(self) -> Embedder | None:
+        """The knowledge base's embedder, which also reads labels and remarks by meaning during
+        extraction; None (labels from the model, findings from the lexicon and the model) when
+        it cannot be set up: the extraction's work is not lost for a setting only the knowledge
+        base needs."""
         try:
             return self.embedder
         except ShikumiError as exc:
-            log.warning("Findings are not read by meaning: %s", exc)
+            log.warning("Labels and findings are not read by meaning: %s", exc)
             return None
 
     def _glossary(self, interview: Interview) -> list[str]:
