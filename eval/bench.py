@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from eval.common import REPO, EvalContext, Metric, Section
+from eval.common import REPO, EvalContext, Metric, Section, product_embedder
 
 SAMPLES = REPO / "data" / "samples"
 QUICK_SAMPLES = ("ja_smoke",)
@@ -95,7 +95,13 @@ def extraction_speed(ctx: EvalContext, llm: Any) -> tuple[list[Metric], dict[str
         tr = gold_transcript(folder)
         script = json.loads((folder / "script.json").read_text(encoding="utf-8"))
         t0 = time.perf_counter()
-        run = extract(tr, llm, store=None, business_area=script.get("business_area", ""))
+        run = extract(
+            tr,
+            llm,
+            store=None,
+            business_area=script.get("business_area", ""),
+            embedder=product_embedder(),  # the product's path, and its cost
+        )
         secs = time.perf_counter() - t0
         minutes = tr.duration / 60 or 1e-9
         total_s, total_min = total_s + secs, total_min + minutes

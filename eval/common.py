@@ -63,3 +63,12 @@ class LazyChat:
     @property
     def name(self) -> str:
         return str(getattr(self.model, "name", "not started"))
+
+
+def product_embedder() -> Any:
+    """The product's default sentence embedder (the knowledge base's), which extraction also
+    uses to read labels and remarks by meaning."""
+    from pipeline.adapters.embeddings import embedder
+    from pipeline.settings import load_settings
+
+    return embedder(load_settings())

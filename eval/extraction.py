@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval.common import REPO, EvalContext, Metric, Section
+from eval.common import REPO, EvalContext, Metric, Section, product_embedder
 
 SAMPLES = REPO / "data" / "samples"
 # the hearings the prompts, the lexicon and the label threshold were developed on
@@ -350,7 +350,7 @@ def run_case(
         "model_fields": design == "model",
         "cue_findings": not ctx.options.get("no_cue_findings"),
         "glossary": script.get("glossary", []),
-        "embedder": None if ctx.options.get("no_remarks") else _embedder(),
+        "embedder": None if ctx.options.get("no_remarks") else product_embedder(),
         "labels_by_meaning": not ctx.options.get("no_label_prior"),
     }
     if "min_label_probability" in ctx.options:
@@ -632,9 +632,11 @@ def choose(ctx: EvalContext) -> tuple[list[str], list[str]]:
 
 
 def run(ctx: EvalContext) -> Section:
+    from pipeline.labels import prior_weight
     from pipeline.prompts import load_prompt
 
     samples, sources = choose(ctx)
+    emb = None if ctx.options.get("no_remarks") else product_embedder()
     designs = ["model", "cues"] if ctx.options.get("extraction_baseline") else ["model"]
     llm = _llm(ctx)
     results = [run_case(n, s, llm, ctx, d) for d in designs for s in sources for n in samples]
@@ -688,12 +690,10 @@ def run(ctx: EvalContext) -> Section:
             "matching": f"same kind, char overlap >= {OVERLAP_MIN} of the shorter span, "
             f"or summary similarity >= {SUMMARY_MIN}; one-to-one greedy",
             "dev samples": list(DEV),
-            "remarks read by meaning with": (
-                "nobody (--no-remarks)" if ctx.options.get("no_remarks") else _embedder().name
-            ),
-            "labels weighed by meaning": not (
-                ctx.options.get("no_remarks") or ctx.options.get("no_label_prior")
-            ),
+            "remarks read by meaning with": "nobody (--no-remarks)" if emb is None else emb.name,
+            "labels weighed by meaning": emb is not None
+            and not ctx.options.get("no_label_prior")
+            and prior_weight(emb) > 0,
         },
         notes=[
             "Prompts, the lexicon and the label threshold were developed on the seven dev "
@@ -701,14 +701,6 @@ def run(ctx: EvalContext) -> Section:
         ],
         details=details,
     )
-
-
-def _embedder() -> Any:
-    """The product's default sentence embedder (the knowledge base's), for findings by meaning."""
-    from pipeline.adapters.embeddings import embedder
-    from pipeline.settings import load_settings
-
-    return embedder(load_settings())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -723,7 +715,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--no-remarks",
         action="store_true",
-        help="no findings by meaning (the sentence-embedding second opinion left out)",
+        help="no embedder: neither findings nor labels read by meaning",
     )
     ap.add_argument(
         "--no-label-prior",

@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval.common import EvalContext, Metric, Section
+from eval.common import EvalContext, Metric, Section, product_embedder
 
 DATASET = (
     "PET (Bellan, van der Aa, Dragoni, Ghidini, Ponzetto 2022), copy and 5 folds from "
@@ -453,14 +453,6 @@ def select_docs(ctx: EvalContext, folds: list[dict[str, list[str]]]) -> list[str
     return held_out
 
 
-def _embedder() -> Any:
-    """The product's default sentence embedder (the knowledge base's)."""
-    from pipeline.adapters.embeddings import embedder
-    from pipeline.settings import load_settings
-
-    return embedder(load_settings())
-
-
 def run(ctx: EvalContext) -> Section:
     from pipeline.extract import extract
 
@@ -474,7 +466,7 @@ def run(ctx: EvalContext) -> Section:
         raise ValueError(f"PET documents {sorted(overlap)} are in the training fold")
     llm = _llm(ctx)
     # the product's path: the knowledge base's embedder reads labels and remarks by meaning
-    embedder = None if ctx.options.get("pet_no_meaning") else _embedder()
+    embedder = None if ctx.options.get("pet_no_meaning") else product_embedder()
     totals = {k: {"strict": Counts(), "lenient": Counts()} for k in TYPES}
     design = "?"
     base = {k: Counts() for k in ("Activity", "flow")}

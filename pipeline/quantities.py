@@ -328,6 +328,11 @@ _MONEY_WORDS = re.compile(
 )
 
 
+def money_words_near(text: str, start: int, end: int, window: int = 20) -> bool:
+    """Whether money is talked about within ``window`` characters of text[start:end]."""
+    return bool(_MONEY_WORDS.search(text[max(0, start - window) : end + window]))
+
+
 def _money_context(text: str, start: int, end: int) -> bool:
     """「五十万年」: no business talk counts years in ten-thousands, so 万年/億年 is a mis-heard
     万円; a plain large number of years (500000年) only next to money words."""

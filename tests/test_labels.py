@@ -174,3 +174,26 @@ def test_the_packaged_embedders_prior_leans_to_the_label_of_clear_sentences() ->
     got = [max(p, key=lambda k: p[k]) for p in priors]
     right = [g == want for g, (_, want) in zip(got, REAL_CASES, strict=True)]
     assert sum(right) >= 7, got
+
+
+@pytest.mark.usefixtures("axis_bank")
+def test_an_embedder_that_fails_or_miscounts_leaves_the_models_labels(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    tr = hearing()
+    probs = {"5万円を超える": {"task": 0.45, "judgment": 0.4, "none": 0.15}}
+
+    class Short(AxisEmbedder):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return super().embed_documents(texts)[:-1]  # one vector missing
+
+    class Failing(AxisEmbedder):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            raise RuntimeError("model file missing")
+
+    with caplog.at_level(logging.WARNING):
+        for emb in (Short(), Failing()):
+            run = extract(tr, ScoredChat(LABELS, probs), embedder=emb)
+            kinds = {e.kind for e in run.elements if "5万円" in e.evidence[0].quote}
+            assert "task" in kinds and "judgment" not in kinds, type(emb).__name__
+    assert "vectors for" in caplog.text and "model file missing" in caplog.text

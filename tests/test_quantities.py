@@ -79,13 +79,22 @@ def test_rows_are_evaluated_against_the_operators_case() -> None:
 def test_an_amount_said_without_its_currency_is_read_in_the_rules_currency() -> None:
     usd = RuleRow(condition="over $5,000", outcome="accrue")
     yen = RuleRow(condition="1件5万円を超える", outcome="部長の承認が必要")
-    assert evaluate_row(usd, Case.of("a 3k delivery")).holds is False
+    assert evaluate_row(usd, Case.of("a 3k invoice from the courier")).holds is False
     assert evaluate_row(usd, Case.of("An invoice of 12,000 came in")).holds is True
     assert evaluate_row(yen, Case.of("12万の請求は誰が承認しますか")).holds is True
-    # not a year or a small count, not two candidates, not across the question's language
-    assert evaluate_row(usd, Case.of("In 2024 we had 3 late invoices")).missing == "USD"
-    assert evaluate_row(usd, Case.of("one for 3k and one for 9k")).holds is None
-    assert evaluate_row(yen, Case.of("a 12k delivery")).missing == "JPY"
+    # not a year or a count of things, not two candidates, not where a currency is named, not
+    # across the question's language
+    for other in (
+        "In 2024 we had 3 late invoices",
+        "an order of 1,200 pieces",
+        "a file with 6,000 rows",
+        "one invoice for 3k and one for 9k",
+        "a 6k invoice in yen",
+        "a 30m delay on the invoice",
+    ):
+        assert evaluate_row(usd, Case.of(other)).holds is None, other
+    assert evaluate_row(yen, Case.of("5万キロ走った社用車")).holds is None
+    assert evaluate_row(yen, Case.of("a 12k invoice")).missing == "JPY"
     assert evaluate_row(usd, Case.of("12万の請求")).missing == "USD"
 
 
