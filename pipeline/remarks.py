@@ -17,16 +17,13 @@ units.
 
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
 
-from .meaning import ExampleBank, SentenceEmbedder, unit_rows
-
-log = logging.getLogger(__name__)
+from .meaning import ExampleBank, SentenceEmbedder
 
 EXAMPLES = Path(__file__).resolve().parent / "lexicon" / "remarks.toml"
-BANK = ExampleBank(EXAMPLES)
+BANK = ExampleBank(EXAMPLES, "Findings")
 NONE = "none"
 # Margin over ``none`` per embedder (its ``name``), chosen on the dev hearings' gold text
 # (docs/benchmarks.md, session 8); the blind hearings were not used.
@@ -40,7 +37,6 @@ MIN_WORDS_EN = 5
 # as measured; each clause must still be long enough on its own.
 CLAUSES_FROM = 40
 _CLAUSE_END = re.compile(r"(?<=[、，,])\s*")
-_UNMEASURED: set[str] = set()  # embedders already logged as giving no remarks
 
 __all__ = ["SentenceEmbedder", "examples", "remark_kinds"]
 
@@ -63,15 +59,8 @@ def remark_kinds(texts: list[str], embedder: SentenceEmbedder | None) -> list[st
     was never measured, or one that failed (logged; the caller keeps its other sources)."""
     if embedder is None:
         return None
-    margin = MARGIN.get(embedder.name)
+    margin = BANK.setting(embedder, MARGIN, "the lexicon and the model's answers give them.")
     if margin is None:
-        if embedder.name not in _UNMEASURED:
-            _UNMEASURED.add(embedder.name)
-            log.info(
-                "Findings are not read by meaning with the embedder %s (no measured margin); "
-                "the lexicon and the model's answers give them.",
-                embedder.name,
-            )
         return None
     out: list[str | None] = [None] * len(texts)
     todo = [n for n, t in enumerate(texts) if long_enough(t)]
@@ -82,13 +71,8 @@ def remark_kinds(texts: list[str], embedder: SentenceEmbedder | None) -> list[st
         if len(texts[n]) >= CLAUSES_FROM:
             clauses = [c for c in _CLAUSE_END.split(texts[n]) if long_enough(c)]
             pieces += [(n, c) for c in clauses] if len(clauses) > 1 else []
-    try:
-        said = unit_rows(embedder.embed_documents([p for _, p in pieces]))
-        scores = BANK.scores(said, embedder)
-    except Exception as exc:  # an embedder is a provider: any failure of it loses no work
-        log.warning(
-            "Findings were not read by meaning: the embedder %s failed: %s", embedder.name, exc
-        )
+    scores = BANK.read([p for _, p in pieces], embedder)
+    if scores is None:
         return None
     best: dict[int, tuple[float, str]] = {}  # sentence -> (margin, kind) of its best piece
     for score, (n, _) in zip(scores, pieces, strict=True):

@@ -52,7 +52,7 @@ def axis_bank(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    monkeypatch.setattr(labels, "BANK", ExampleBank(toml))
+    monkeypatch.setattr(labels, "BANK", ExampleBank(toml, "Labels"))
     monkeypatch.setitem(labels.MEASURED, AxisEmbedder.name, (0.1, 1.0))
 
 
