@@ -187,6 +187,34 @@ def gateway_cues(docs: list[PetDoc]) -> list[tuple[str, ...]]:
     return sorted(cues, key=lambda c: (-len(c), c))  # longest first
 
 
+def verb_particles(docs: list[PetDoc]) -> frozenset[str]:
+    """What follows a verb inside one gold Activity mention (a phrasal verb: "takes down",
+    "sends back"), learned from the given (training) docs: a part-of-speech tag (``pos:RP``) or a
+    word (``word:back``) seen after a verb at least three times, inside the mention at least
+    0.6 of those times."""
+    inside: dict[str, int] = defaultdict(int)
+    seen: dict[str, int] = defaultdict(int)
+    for d in docs:
+        gold = d.gold("Activity")
+        for i in range(len(d.tokens) - 1):
+            if not d.pos[i].startswith("VB"):
+                continue
+            for key in (f"pos:{d.pos[i + 1]}", f"word:{d.tokens[i + 1].lower()}"):
+                seen[key] += 1
+                inside[key] += (i, i + 1) in gold
+    return frozenset(k for k, n in inside.items() if n >= 3 and n >= 0.6 * seen[k])
+
+
+def _mention_at(doc: PetDoc, i: int, particles: frozenset[str]) -> tuple[int, ...]:
+    """The verb at ``i``, with the particle after it when the training gold joins them."""
+    j = i + 1
+    if j < len(doc.tokens) and (
+        f"pos:{doc.pos[j]}" in particles or f"word:{doc.tokens[j].lower()}" in particles
+    ):
+        return (i, j)
+    return (i,)
+
+
 def gold_activity_flow(doc: PetDoc) -> set[tuple[tuple[int, ...], tuple[int, ...]]]:
     """Flow relations reduced to activity -> activity (paths through gateways collapsed)."""
     kinds = [t for t, _ in doc.mentions]
@@ -254,13 +282,15 @@ def _stem(w: str) -> str:
     return w.lower()[:4]
 
 
-def activity_mention(doc: PetDoc, task: Any, toks: list[int]) -> tuple[int, ...] | None:
+def activity_mention(
+    doc: PetDoc, task: Any, toks: list[int], particles: frozenset[str] = frozenset()
+) -> tuple[int, ...] | None:
     verbs = [i for i in toks if doc.pos[i].startswith("VB") and doc.tokens[i].lower() not in AUX]
     if not verbs:
         return None
     stems = {_stem(w) for w in _WORD.findall(f"{task.action} {task.summary}") if len(w) >= 3}
     preferred = [i for i in verbs if _stem(doc.tokens[i]) in stems]
-    return ((preferred or verbs)[0],)
+    return _mention_at(doc, (preferred or verbs)[0], particles)
 
 
 def gateway_mention(
@@ -274,7 +304,9 @@ def gateway_mention(
     return None
 
 
-def _branch_activity(doc: PetDoc, pred: Any, action: str, toks: list[int]) -> None:
+def _branch_activity(
+    doc: PetDoc, pred: Any, action: str, toks: list[int], particles: frozenset[str]
+) -> None:
     """The action a judgment's rule or an exception's handling leads to is an activity on that
     branch: its verb, when the action is found in the element's evidence."""
     near = _located_words(doc, action, toks)
@@ -282,7 +314,7 @@ def _branch_activity(doc: PetDoc, pred: Any, action: str, toks: list[int]) -> No
         return
     verbs = [i for i in near if doc.pos[i].startswith("VB") and doc.tokens[i].lower() not in AUX]
     if verbs:
-        pred.items["Activity"].append(((verbs[0],), set(near)))
+        pred.items["Activity"].append((_mention_at(doc, verbs[0], particles), set(near)))
 
 
 def _located_words(doc: PetDoc, phrase: str, toks: list[int]) -> list[int]:
@@ -301,7 +333,12 @@ class Predicted:
     items: dict[str, list[tuple[Any, Any]]] = field(default_factory=lambda: defaultdict(list))
 
 
-def project(doc: PetDoc, elements: list[Any], cues: list[tuple[str, ...]]) -> Predicted:
+def project(
+    doc: PetDoc,
+    elements: list[Any],
+    cues: list[tuple[str, ...]],
+    particles: frozenset[str] = frozenset(),
+) -> Predicted:
     from pipeline.models import Exception_, Judgment, Task
 
     pred = Predicted()
@@ -310,7 +347,7 @@ def project(doc: PetDoc, elements: list[Any], cues: list[tuple[str, ...]]) -> Pr
         toks = _evidence_tokens(doc, el)
         role = ""
         if isinstance(el, Task):
-            mention = activity_mention(doc, el, toks)
+            mention = activity_mention(doc, el, toks, particles)
             pred.items["Activity"].append((mention, set(toks)))
             tasks.append((el, mention, toks))
             role = el.actor
@@ -320,10 +357,10 @@ def project(doc: PetDoc, elements: list[Any], cues: list[tuple[str, ...]]) -> Pr
                 if rule.condition.strip():
                     loc = locate(doc, rule.condition, toks)
                     pred.items["Condition Specification"].append((loc, set(loc or ())))
-                _branch_activity(doc, pred, rule.outcome, toks)
+                _branch_activity(doc, pred, rule.outcome, toks, particles)
             role = el.decider
         elif isinstance(el, Exception_):
-            _branch_activity(doc, pred, el.handling, toks)
+            _branch_activity(doc, pred, el.handling, toks, particles)
             role = el.owner
         if role.strip():
             loc = locate(doc, role, toks)
@@ -404,14 +441,16 @@ def score_doc(doc: PetDoc, pred: Predicted) -> dict[str, dict[str, Counts]]:
     return out
 
 
-def verb_baseline(doc: PetDoc) -> Predicted:
-    """Same-run baseline without a model: every non-auxiliary verb is an activity, in text order."""
+def verb_baseline(doc: PetDoc, particles: frozenset[str] = frozenset()) -> Predicted:
+    """Same-run baseline without a model: every non-auxiliary verb is an activity, in text order
+    (projected like ours: with its particle when the training gold joins them)."""
     pred = Predicted()
     verbs = [
         i for i, p in enumerate(doc.pos) if p.startswith("VB") and doc.tokens[i].lower() not in AUX
     ]
-    pred.items["Activity"] = [((i,), {i}) for i in verbs]
-    pred.items["flow"] = [(((a,), (b,)), ({a}, {b})) for a, b in itertools.pairwise(verbs)]
+    ms = [_mention_at(doc, i, particles) for i in verbs]
+    pred.items["Activity"] = [(m, set(m)) for m in ms]
+    pred.items["flow"] = [((a, b), (set(a), set(b))) for a, b in itertools.pairwise(ms)]
     return pred
 
 
@@ -460,6 +499,7 @@ def run(ctx: EvalContext) -> Section:
     folds = load_folds(ctx.data_dir)
     train = [docs[i] for i in folds[FOLD]["train"] if i in docs]
     cues = gateway_cues(train)
+    particles = frozenset() if ctx.options.get("pet_no_particles") else verb_particles(train)
     chosen = ctx.options.get("pet_docs") or select_docs(ctx, folds)
     overlap = set(chosen) & set(folds[FOLD]["train"])
     if overlap and ctx.options.get("pet_split") != "train":
@@ -487,8 +527,8 @@ def run(ctx: EvalContext) -> Section:
         elements = list(result.elements)
         design = "cue fields" if ctx.options.get("pet_cue_fields") else "model fields"
         seconds = time.perf_counter() - t0
-        per = score_doc(doc, project(doc, elements, cues))
-        for kind, c in score_doc(doc, verb_baseline(doc)).items():
+        per = score_doc(doc, project(doc, elements, cues, particles))
+        for kind, c in score_doc(doc, verb_baseline(doc, particles)).items():
             if kind in base:
                 base[kind].add(c["strict"])
         for kind, c in per.items():
@@ -589,6 +629,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="no labels or remarks read by meaning (the model and the lexicon alone)",
     )
+    ap.add_argument(
+        "--no-particles",
+        action="store_true",
+        help="activity mentions as the verb alone (no phrasal-verb particle learned from training)",
+    )
     ap.add_argument("--data", type=Path, default=Path("../shared/eval-data"))
     ap.add_argument("--work-dir", type=Path, default=Path("/tmp/shikumi-eval-pet"))
     args = ap.parse_args(argv)
@@ -597,6 +642,7 @@ def main(argv: list[str] | None = None) -> int:
         "pet_split": args.split,
         "pet_cue_fields": args.cue_fields,
         "pet_no_meaning": args.no_meaning,
+        "pet_no_particles": args.no_particles,
         "store": Store(f"sqlite:///{args.work_dir / 'cache.db'}"),
     }
     folds = load_folds(args.data)

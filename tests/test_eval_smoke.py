@@ -302,6 +302,40 @@ def test_pet_strict_rule_and_lenient_overlap_on_known_elements(eval_data: Path) 
     assert round(scores["Actor"]["lenient"].f1, 3) == 1.0
 
 
+def _pet_doc(doc_id: str, words: str, activities: list[tuple[int, ...]]) -> pet.PetDoc:
+    """A one-sentence PET document; tags: VB* for words ending in -s, RP for 'up', else NN."""
+    tokens = words.split()
+    pos = [
+        "RP" if w == "up" else "VBZ" if w.endswith("s") and i > 1 else "NN"
+        for i, w in enumerate(tokens)
+    ]
+    return pet.PetDoc(
+        id=doc_id,
+        tokens=tokens,
+        pos=pos,
+        sentence=[0] * len(tokens),
+        mentions=[("Activity", a) for a in activities],
+        relations=[],
+    )
+
+
+def test_pet_phrasal_verb_particles_are_learned_from_training_gold_only() -> None:
+    # in training gold "backs up" is one activity three times of three: the particle joins
+    train = [_pet_doc(f"t{i}", "the clerk backs up the file", [(2, 3)]) for i in range(3)]
+    particles = pet.verb_particles(train)
+    assert "pos:RP" in particles
+    # seen only twice: not enough to learn from
+    assert pet.verb_particles(train[:2]) == frozenset()
+    # a particle that training gold keeps outside the mention is not joined
+    apart = [_pet_doc(f"a{i}", "the clerk backs up the file", [(2,)]) for i in range(3)]
+    assert pet.verb_particles(apart) == frozenset()
+    doc = _pet_doc("d", "the clerk backs up the file", [(2, 3)])
+    assert pet._mention_at(doc, 2, particles) == (2, 3)
+    assert pet._mention_at(doc, 2, frozenset()) == (2,)
+    # the same-run verb baseline is projected the same way
+    assert pet.verb_baseline(doc, particles).items["Activity"][0][0] == (2, 3)
+
+
 def test_a_failing_or_missing_task_does_not_stop_the_report(
     eval_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
