@@ -26,7 +26,8 @@ Span-matching rule (the PET literature)
   over documents (micro P/R/F1 per type). We apply that rule ("strict") after projecting our
   elements to token mentions:
     * Activity: the verb of the task inside its grounded evidence span (the first non-auxiliary
-      verb token, preferring one that shares a 4-letter stem with the task's action);
+      verb token, preferring one that shares a 4-letter stem with the task's action, with the
+      particle after it where the training gold joins them: "takes down", "sends back");
     * Actor / Condition Specification: the role or condition string located as a token
       sequence (case-insensitive), first inside the element's evidence sentences, else anywhere;
     * XOR Gateway: the first gateway cue (learned from training-fold gold) inside the
