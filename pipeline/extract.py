@@ -46,7 +46,7 @@ from .fields import complete_rules, fill
 from .flow import link_flow
 from .labels import label_priors, prior_weight, weigh
 from .lexicon import lexicon
-from .meaning import SentenceEmbedder
+from .meaning import RememberedEmbedder, SentenceEmbedder
 from .models import AnyElement, ChunkRecord, ChunkStatus, Finding, Transcript
 from .prompts import Prompt, load_prompt
 from .sentences import Unit, chunk_units, split_units
@@ -331,6 +331,8 @@ def extract(
     the model's label probabilities; ``labels_by_meaning=False`` leaves the model's alone (the
     same-run comparison of the evaluation)."""
     cache = store
+    # labels and remarks read the same sentences: each is embedded once per hearing
+    embedder = RememberedEmbedder(embedder) if embedder is not None else None
     language = transcript.language.value
     iid = transcript.interview_id
     records: list[ChunkRecord] = []

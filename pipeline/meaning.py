@@ -35,6 +35,25 @@ class SentenceEmbedder(Protocol):
     def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
 
 
+class RememberedEmbedder:
+    """An embedder that embeds each distinct text once: one hearing's labels and remarks read
+    the same sentences (wrap it per hearing; the memory lives as long as the wrapper)."""
+
+    def __init__(self, inner: SentenceEmbedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self._seen: dict[str, list[float]] = {}
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        todo = list(dict.fromkeys(t for t in texts if t not in self._seen))
+        if todo:
+            vectors = self.inner.embed_documents(todo)
+            if len(vectors) != len(todo):  # nothing is remembered from a miscounting answer
+                raise ValueError(f"{len(vectors)} vectors for {len(todo)} texts")
+            self._seen.update(zip(todo, vectors, strict=True))
+        return [self._seen[t] for t in texts]
+
+
 def unit_rows(rows: list[list[float]]) -> np.ndarray:
     """The vectors as a matrix of unit rows (ValueError for an empty or ragged answer)."""
     m = np.asarray(rows, dtype=np.float32)

@@ -197,3 +197,42 @@ def test_an_embedder_that_fails_or_miscounts_leaves_the_models_labels(
             kinds = {e.kind for e in run.elements if "5万円" in e.evidence[0].quote}
             assert "task" in kinds and "judgment" not in kinds, type(emb).__name__
     assert "vectors for" in caplog.text and "model file missing" in caplog.text
+
+
+def test_labels_and_remarks_embed_each_sentence_once_per_hearing(
+    axis_bank: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline import remarks
+
+    monkeypatch.setitem(remarks.MARGIN, AxisEmbedder.name, 0.05)
+
+    class Counting(AxisEmbedder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.texts: list[str] = []
+
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            self.texts += texts
+            return super().embed_documents(texts)
+
+    emb = Counting()
+    tr = hearing()
+    sentences = [u.text for u in split_units(tr) if u.classifiable]
+    extract(tr, ScoredChat(LABELS, {}), embedder=emb)
+    said = [t for t in emb.texts if t in sentences]
+    assert set(sentences) <= set(said)  # both readers ran on the hearing's sentences
+    assert len(said) == len(set(said))  # and none of them was embedded twice
+
+
+def test_a_remembered_embedder_keeps_nothing_from_a_miscounting_answer() -> None:
+    from pipeline.meaning import RememberedEmbedder
+
+    class Short(AxisEmbedder):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return super().embed_documents(texts)[:-1]
+
+    remembered = RememberedEmbedder(Short())
+    with pytest.raises(ValueError, match="1 vectors for 2 texts"):
+        remembered.embed_documents(["a", "b", "a"])
+    with pytest.raises(ValueError):
+        remembered.embed_documents(["a"])  # nothing was kept: asked again, fails again
