@@ -50,6 +50,7 @@ import json
 import re
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,6 +207,11 @@ def verb_particles(docs: list[PetDoc]) -> frozenset[str]:
     return frozenset(k for k, n in inside.items() if n >= 3 and n >= 0.6 * seen[k])
 
 
+def _verbs(doc: PetDoc, toks: Iterable[int]) -> list[int]:
+    """The non-auxiliary verb tokens among ``toks``, in order."""
+    return [i for i in toks if doc.pos[i].startswith("VB") and doc.tokens[i].lower() not in AUX]
+
+
 def _mention_at(doc: PetDoc, i: int, particles: frozenset[str]) -> tuple[int, ...]:
     """The verb at ``i``, with the particle after it when the training gold joins them."""
     j = i + 1
@@ -286,7 +292,7 @@ def _stem(w: str) -> str:
 def activity_mention(
     doc: PetDoc, task: Any, toks: list[int], particles: frozenset[str] = frozenset()
 ) -> tuple[int, ...] | None:
-    verbs = [i for i in toks if doc.pos[i].startswith("VB") and doc.tokens[i].lower() not in AUX]
+    verbs = _verbs(doc, toks)
     if not verbs:
         return None
     stems = {_stem(w) for w in _WORD.findall(f"{task.action} {task.summary}") if len(w) >= 3}
@@ -313,7 +319,7 @@ def _branch_activity(
     near = _located_words(doc, action, toks)
     if not near:
         return
-    verbs = [i for i in near if doc.pos[i].startswith("VB") and doc.tokens[i].lower() not in AUX]
+    verbs = _verbs(doc, near)
     if verbs:
         pred.items["Activity"].append((_mention_at(doc, verbs[0], particles), set(near)))
 
@@ -446,10 +452,7 @@ def verb_baseline(doc: PetDoc, particles: frozenset[str] = frozenset()) -> Predi
     """Same-run baseline without a model: every non-auxiliary verb is an activity, in text order
     (projected like ours: with its particle when the training gold joins them)."""
     pred = Predicted()
-    verbs = [
-        i for i, p in enumerate(doc.pos) if p.startswith("VB") and doc.tokens[i].lower() not in AUX
-    ]
-    ms = [_mention_at(doc, i, particles) for i in verbs]
+    ms = [_mention_at(doc, i, particles) for i in _verbs(doc, range(len(doc.tokens)))]
     pred.items["Activity"] = [(m, set(m)) for m in ms]
     pred.items["flow"] = [((a, b), (set(a), set(b))) for a, b in itertools.pairwise(ms)]
     return pred
