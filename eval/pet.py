@@ -207,6 +207,36 @@ def verb_particles(docs: list[PetDoc]) -> frozenset[str]:
     return frozenset(k for k, n in inside.items() if n >= 3 and n >= 0.6 * seen[k])
 
 
+def actor_articles(docs: list[PetDoc]) -> frozenset[str]:
+    """What precedes a role inside one gold Actor mention ("the Cashier", "a supervisor"),
+    learned from the given (training) docs: a part-of-speech tag (``pos:DT``) or a word that
+    opens a gold Actor mention of two or more tokens at least three times, and opens the
+    mention (rather than standing just before it) at least 0.6 of those times."""
+    inside: dict[str, int] = defaultdict(int)
+    seen: dict[str, int] = defaultdict(int)
+    for d in docs:
+        for m in d.gold("Actor"):
+            for at, opens in ((m[0], len(m) > 1), (m[0] - 1, False)):
+                if at < 0 or (at == m[0] and not opens):
+                    continue
+                for key in (f"pos:{d.pos[at]}", f"word:{d.tokens[at].lower()}"):
+                    seen[key] += 1
+                    inside[key] += opens
+    return frozenset(k for k, n in inside.items() if n >= 3 and n >= 0.6 * seen[k])
+
+
+def _with_article(doc: PetDoc, m: tuple[int, ...], articles: frozenset[str]) -> tuple[int, ...]:
+    """A located role with the word before it when the training gold opens mentions with it."""
+    i = m[0] - 1
+    if (
+        i >= 0
+        and doc.sentence[i] == doc.sentence[m[0]]
+        and (f"pos:{doc.pos[i]}" in articles or f"word:{doc.tokens[i].lower()}" in articles)
+    ):
+        return (i, *m)
+    return m
+
+
 def _verbs(doc: PetDoc, toks: Iterable[int]) -> list[int]:
     """The non-auxiliary verb tokens among ``toks``, in order."""
     return [i for i in toks if doc.pos[i].startswith("VB") and doc.tokens[i].lower() not in AUX]
@@ -345,6 +375,7 @@ def project(
     elements: list[Any],
     cues: list[tuple[str, ...]],
     particles: frozenset[str] = frozenset(),
+    articles: frozenset[str] = frozenset(),
 ) -> Predicted:
     from pipeline.models import Exception_, Judgment, Task
 
@@ -371,6 +402,7 @@ def project(
             role = el.owner
         if role.strip():
             loc = locate(doc, role, toks)
+            loc = _with_article(doc, loc, articles) if loc else None
             pred.items["Actor"].append((loc, set(loc or ())))
     # flow: consecutive tasks in flow order
     tasks.sort(
@@ -504,6 +536,7 @@ def run(ctx: EvalContext) -> Section:
     train = [docs[i] for i in folds[FOLD]["train"] if i in docs]
     cues = gateway_cues(train)
     particles = frozenset() if ctx.options.get("pet_no_particles") else verb_particles(train)
+    articles = frozenset() if ctx.options.get("pet_no_articles") else actor_articles(train)
     chosen = ctx.options.get("pet_docs") or select_docs(ctx, folds)
     overlap = set(chosen) & set(folds[FOLD]["train"])
     if overlap and ctx.options.get("pet_split") != "train":
@@ -531,7 +564,7 @@ def run(ctx: EvalContext) -> Section:
         elements = list(result.elements)
         design = "cue fields" if ctx.options.get("pet_cue_fields") else "model fields"
         seconds = time.perf_counter() - t0
-        per = score_doc(doc, project(doc, elements, cues, particles))
+        per = score_doc(doc, project(doc, elements, cues, particles, articles))
         for kind, c in score_doc(doc, verb_baseline(doc, particles)).items():
             if kind in base:
                 base[kind].add(c["strict"])
@@ -638,6 +671,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="activity mentions as the verb alone (no phrasal-verb particle learned from training)",
     )
+    ap.add_argument(
+        "--no-articles",
+        action="store_true",
+        help="actor mentions as the role alone (no opening article learned from training)",
+    )
     ap.add_argument("--data", type=Path, default=Path("../shared/eval-data"))
     ap.add_argument("--work-dir", type=Path, default=Path("/tmp/shikumi-eval-pet"))
     args = ap.parse_args(argv)
@@ -647,6 +685,7 @@ def main(argv: list[str] | None = None) -> int:
         "pet_cue_fields": args.cue_fields,
         "pet_no_meaning": args.no_meaning,
         "pet_no_particles": args.no_particles,
+        "pet_no_articles": args.no_articles,
         "store": Store(f"sqlite:///{args.work_dir / 'cache.db'}"),
     }
     folds = load_folds(args.data)

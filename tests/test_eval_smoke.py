@@ -336,6 +336,28 @@ def test_pet_phrasal_verb_particles_are_learned_from_training_gold_only() -> Non
     assert pet.verb_baseline(doc, particles).items["Activity"][0][0] == (2, 3)
 
 
+def test_pet_actor_articles_are_learned_from_training_gold_and_open_the_located_role() -> None:
+    from pipeline.models import Task
+
+    def actor_doc(doc_id: str, actor: tuple[int, ...]) -> pet.PetDoc:
+        doc = _pet_doc(doc_id, "the clerk files the form", [(2,)])
+        doc.pos[0] = doc.pos[3] = "DT"
+        doc.mentions.append(("Actor", actor))
+        return doc
+
+    # training gold opens the actor mention with its article three times of three
+    articles = pet.actor_articles([actor_doc(f"t{i}", (0, 1)) for i in range(3)])
+    assert {"pos:DT", "word:the"} <= articles
+    # gold that leaves the article outside the mention teaches nothing
+    assert pet.actor_articles([actor_doc(f"a{i}", (1,)) for i in range(3)]) == frozenset()
+    # the task's role ("clerk") is located, then opened with the learned article
+    doc = actor_doc("d", (0, 1))
+    task = Task(id="T0001", summary="files the form", actor="clerk")
+    with_art = pet.project(doc, [task], [], articles=articles).items["Actor"]
+    assert [m for m, _ in with_art] == [(0, 1)]
+    assert [m for m, _ in pet.project(doc, [task], []).items["Actor"]] == [(1,)]
+
+
 def test_a_failing_or_missing_task_does_not_stop_the_report(
     eval_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
