@@ -208,3 +208,16 @@ def test_a_value_in_chinese_forms_takes_the_texts_own_words() -> None:
     )
     assert in_texts_script("这个报告", text) == ""  # nothing of the text to snap to
     assert in_texts_script("課長に理由を聞く", text) == "課長に理由を聞く"  # Japanese: unchanged
+
+
+def test_a_step_starts_at_the_beginning_of_a_word() -> None:
+    from pipeline.fields import TaskStep, _locate_steps
+
+    quote = "Greg emails the controller directly and I don't get a note saying go ahead."
+    steps = [TaskStep(action="Greg emails the controller"), TaskStep(action="t get a note")]
+    starts = _locate_steps(steps, quote)
+    assert starts is not None and quote[starts[1] :].startswith("don't get a note")
+    # Japanese has no spaces: a step starts where it was found
+    ja = "出荷が終わると、伝票を印刷して、倉庫に渡します。"
+    got = _locate_steps([TaskStep(action="出荷"), TaskStep(action="伝票を印刷")], ja)
+    assert got is not None and ja[got[1] :].startswith("伝票を印刷")
