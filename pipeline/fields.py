@@ -376,7 +376,7 @@ def ask_fields(
 
 def _latin_word(ch: str) -> bool:
     """A character inside a word of a spaced script (Japanese has no spaces to snap to)."""
-    return ch.isascii() and (ch.isalnum() or ch == "'") or ch == "’"
+    return (ch.isascii() and (ch.isalnum() or ch == "'")) or ch == "’"
 
 
 def _locate_steps(steps: list[TaskStep], quote: str) -> list[int] | None:
@@ -390,8 +390,11 @@ def _locate_steps(steps: list[TaskStep], quote: str) -> list[int] | None:
         start = al.dest_start
         while start < len(quote) and (quote[start] in "、,，。.；; 　" or quote[start].isspace()):
             start += 1  # a separator ends the step before
-        while 0 < start < len(quote) and _latin_word(quote[start - 1]) and _latin_word(quote[start]):
-            start -= 1  # a step starts at a word's beginning ("don't", not "t")
+        # a step starts at a word's beginning ("just", not "t")
+        while (
+            0 < start < len(quote) and _latin_word(quote[start - 1]) and _latin_word(quote[start])
+        ):
+            start -= 1
         starts.append(start)
     if any(b - a < 4 for a, b in itertools.pairwise(starts)):
         return None  # not in the quote's order, or two steps at one place
