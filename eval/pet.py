@@ -11,11 +11,12 @@ per PET sentence), with the configured chat model: the same code path as a heari
 
 How our elements map to PET types
 - Activity              <- each Task; and the action a Judgment rule's outcome or an
-                           Exception's handling leads to (a step on that branch; its verb,
-                           when the action's words are found in the element's evidence)
+                           Exception's handling leads to (steps on that branch; each of its
+                           verbs, when the action's words are found in the element's evidence)
 - Actor                 <- Task.actor, Judgment.decider, Exception_.owner (role strings)
-- XOR Gateway           <- each Judgment
-- Condition Specification <- each Judgment rule's condition
+- XOR Gateway           <- each Judgment, and each Exception (its trigger opens a branch: PET
+                           annotates "If the mail is not compliant, ..." as an XOR gateway)
+- Condition Specification <- each Judgment rule's condition and each Exception's trigger
 - flow (activity level) <- consecutive Tasks in flow order (Task.order, else position)
 
 Span-matching rule (the PET literature)
@@ -30,8 +31,10 @@ Span-matching rule (the PET literature)
       particle after it where the training gold joins them: "takes down", "sends back");
     * Actor / Condition Specification: the role or condition string located as a token
       sequence (case-insensitive), first inside the element's evidence sentences, else anywhere;
+      an actor opened with the article the training gold opens actor mentions with ("the
+      Cashier");
     * XOR Gateway: the first gateway cue (learned from training-fold gold) inside the
-      judgment's evidence span;
+      judgment's or exception's evidence span;
     * flow: gold flow relations reduced to activity -> activity pairs (paths through gateways
       collapsed), predicted as (task i, task i+1).
   Our extractor returns clause-level evidence, not token tags, so the strict rule also measures
@@ -344,14 +347,12 @@ def gateway_mention(
 def _branch_activity(
     doc: PetDoc, pred: Any, action: str, toks: list[int], particles: frozenset[str]
 ) -> None:
-    """The action a judgment's rule or an exception's handling leads to is an activity on that
-    branch: its verb, when the action is found in the element's evidence."""
+    """The action a judgment's rule or an exception's handling leads to is activities on that
+    branch: each of its verbs ("compile a list and send it back": two), where the action is
+    found in the element's evidence."""
     near = _located_words(doc, action, toks)
-    if not near:
-        return
-    verbs = _verbs(doc, near)
-    if verbs:
-        pred.items["Activity"].append((_mention_at(doc, verbs[0], particles), set(near)))
+    for verb in _verbs(doc, near):
+        pred.items["Activity"].append((_mention_at(doc, verb, particles), set(near)))
 
 
 def _located_words(doc: PetDoc, phrase: str, toks: list[int]) -> list[int]:
@@ -398,6 +399,10 @@ def project(
                 _branch_activity(doc, pred, rule.outcome, toks, particles)
             role = el.decider
         elif isinstance(el, Exception_):
+            pred.items["XOR Gateway"].append((gateway_mention(doc, toks, cues), set(toks)))
+            if el.trigger.strip():
+                loc = locate(doc, el.trigger, toks)
+                pred.items["Condition Specification"].append((loc, set(loc or ())))
             _branch_activity(doc, pred, el.handling, toks, particles)
             role = el.owner
         if role.strip():

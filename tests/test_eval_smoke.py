@@ -358,6 +358,27 @@ def test_pet_actor_articles_are_learned_from_training_gold_and_open_the_located_
     assert [m for m, _ in pet.project(doc, [task], []).items["Actor"]] == [(1,)]
 
 
+def test_pet_an_exception_is_a_branch_its_trigger_a_condition() -> None:
+    from pipeline.models import Evidence, Exception_
+
+    doc = _pet_doc("x", "if the form is late the clerk calls", [(6,)])
+    text = pet.to_transcript(doc).segments[0].text  # also sets the tokens' character spans
+    evidence = [Evidence(quote=text, char_start=0, char_end=len(text), alignment="exact")]
+    exc = Exception_(
+        id="X0001", summary="late", trigger="the form is late", handling="calls", evidence=evidence
+    )
+    pred = pet.project(doc, [exc], [("if",)])
+    assert [m for m, _ in pred.items["XOR Gateway"]] == [(0,)]
+    assert [m for m, _ in pred.items["Condition Specification"]] == [(1, 2, 3, 4)]
+    # a handling of two steps is two activities on the branch
+    doc = _pet_doc("y", "if the form is late the clerk calls and writes", [(6,), (8,)])
+    text = pet.to_transcript(doc).segments[0].text
+    evidence = [Evidence(quote=text, char_start=0, char_end=len(text), alignment="exact")]
+    exc = exc.model_copy(update={"handling": "calls and writes", "evidence": evidence})
+    pred = pet.project(doc, [exc], [("if",)])
+    assert sorted(m for m, _ in pred.items["Activity"]) == [(7,), (9,)]
+
+
 def test_a_failing_or_missing_task_does_not_stop_the_report(
     eval_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
