@@ -24,20 +24,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from .adapters.llm import ChatModel
-from .choose import LETTERS, calibrated, choose
+from .choose import LETTERS, choose
 from .conditions import Case, Verdict, bounds_of, evaluate_row, language_of, missing_question
 from .models import AnyElement, Exception_, Finding, Judgment, RuleRow, Task
 from .prompts import load_prompt
 from .retrieve import Retrieved
-from .text_rules import (
-    CONTENT_FREE,
-    TextRule,
-    answered,
-    fact_about,
-    facts_of,
-    read_fact,
-    text_rule,
-)
+from .text_rules import TextRule, answers_to, text_rule
 
 Shape = Literal["how", "who", "yesno"]
 MAX_OPTIONS = 5
@@ -484,17 +476,17 @@ class Composer:
         self, question: str, shape: Shape, lang: str, cand: Candidate, comp: Composition
     ) -> Iterator[Line]:
         """A rule without reviewed fields: its conditions are read off the text (list items or
-        sentences) and the model says of each whether the operator's message states it true,
-        states it false or does not say; the rule's logic (all / any, a rule that excludes)
-        decides; a condition the decision needs and the message does not state is asked about."""
+        sentences); the questions the operator answered yes / no decide the conditions they are
+        about, and the rule's logic (all / any, a rule that excludes) decides. A condition the
+        decision needs and no answer decides is asked about (``text_rules``)."""
         if shape != "yesno":
             yield Line(_short(cand.result.text, 300), [cand.id])
             return
         rule = text_rule(cand.result.text)
-        if not rule.combination_known:
+        verdicts = answers_to(rule.conditions, question)
+        if rule.listed and not rule.combination_known and any(v is not None for v in verdicts):
             rule.any_of = self.any_of(rule)
-        verdicts = self.conditions_stated(question, rule.conditions)
-        verdict = rule.decide(verdicts)
+        verdict = rule.decide_from_answers(verdicts)
         if verdict is None:
             unknown = next(c for c, v in zip(rule.conditions, verdicts, strict=True) if v is None)
             comp.decision = "inquire"
@@ -520,35 +512,6 @@ class Composer:
         msgs = load_prompt("answer_combination").render(lead=rule.lead, items=listed)
         choice = choose(self._llm_factory(), msgs, ["A", "B"])
         return choice.p("B") > choice.p("A")
-
-    def conditions_stated(self, question: str, conditions: list[str]) -> list[bool | None]:
-        """Of each condition: does the operator's message state it true, false, or not say
-        (None)? The model picks the fact about the condition (``text_rules``), its pick
-        calibrated against its pick for a content-free condition; a question the operator
-        answered yes / no decides; any other fact is read by the model. The picks share one
-        prompt prefix (the facts), which the server reuses."""
-        facts = facts_of(question)
-        if not facts:
-            return [None for _ in conditions]
-        labels = [*LETTERS[: len(facts)], "N"]
-        listed = "\n".join(f"{LETTERS[i]}) {f}" for i, f in enumerate(facts))
-        prompt = load_prompt("answer_fact")
-
-        def pick(condition: str) -> dict[str, float]:
-            msgs = prompt.render(facts=listed, condition=condition)
-            return choose(self._llm_factory(), msgs, labels).probs
-
-        picks = [pick(c) for c in conditions]
-        lean = pick(CONTENT_FREE)
-        out: list[bool | None] = []
-        for c, probs in zip(conditions, picks, strict=True):
-            fact = fact_about(calibrated(probs, lean), facts) if probs else None
-            said = answered(fact) if fact else None
-            if fact and said is None:
-                msgs = load_prompt("answer_condition").render(condition=c, question=fact)
-                said = read_fact(choose(self._llm_factory(), msgs, "TFU").probs)
-            out.append(said)
-        return out
 
     # ------------------------------------------------------------------ conflicts
 

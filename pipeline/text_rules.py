@@ -3,25 +3,22 @@
 The rule's conditions are read off the text (list items, else sentences) with the grammar of
 lists: "any of" / "all of", and a lead that excludes ("you can't get X if: ..."). The operator's
 message is read as facts: its sentences, and a question we asked joined with the operator's
-short answer to it ("Are you under 19? Yes."). For each condition the model picks the fact that
-is about it, or none (one token, scored by log-probabilities); a question answered yes / no
-decides the condition, any other fact is read by the model (true / false / does not say); a
-condition no fact is about is the one to ask. The rule's logic then decides yes / no / ask.
+short answer to it ("Are you under 19? Yes."). Only an answered question decides a condition:
+it decides the condition it shares the most words with. A fact told in passing ("I'm 17.") is
+not read against the rule: the 1.5B model leaned to "true" whatever the fact said (measured on
+OR-ShARC dev, docs/benchmarks.md), so a condition the decision needs and no answer decides is
+asked about instead of guessed.
 
-A small model leans towards some letters whatever the condition (measured on OR-ShARC dev: the
-later facts). That lean is measured once per rule with a content-free condition ("N/A", which no
-fact is about): each label's probability is divided by its probability for the content-free
-condition and renormalised (contextual calibration) before the pick. Measured on 40 OR-ShARC
-dev utterances outside the fixed evaluation subset (docs/benchmarks.md).
+A listed rule needs each of its items decided (or one decisive answer: a "no" to an item all are
+needed for). A rule in prose is split into sentences, most of which are not conditions (who runs
+the programme, what it pays), so it is decided by the questions answered so far; with no answer
+yet, its first sentence is asked about.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-CONTENT_FREE = "N/A"  # a condition no fact is about: the model's lean over the letters
-
 
 _ITEM = re.compile(r"^\s*(?:[*\-•・]|\d+[.)])\s*(.+?)\s*$", re.M)
 _ANY = re.compile(r"\b(?:any|one) of\b|\beither\b|\bat least one\b|いずれか|どれか", re.I)
@@ -41,6 +38,7 @@ class TextRule:
     excludes: bool = False  # meeting the conditions means "no" (you can't get X if: ...)
     combination_known: bool = True  # the text says "all" or "any"; else the model decides
     lead: str = ""  # the sentence that introduces the list
+    listed: bool = False  # the conditions are the text's list items (else its sentences)
 
     def decide(self, verdicts: list[bool | None]) -> bool | None:
         """True / False, or None when a condition the decision needs is not known."""
@@ -60,6 +58,14 @@ class TextRule:
             return None
         return (not met) if self.excludes else met
 
+    def decide_from_answers(self, verdicts: list[bool | None]) -> bool | None:
+        """The decision the answers so far support: a listed rule needs its items decided (or one
+        decisive answer); a rule in prose is decided by whatever its answered questions say."""
+        if self.listed:
+            return self.decide(verdicts)
+        known: list[bool | None] = [v for v in verdicts if v is not None]
+        return self.decide(known) if known else None
+
 
 def text_rule(text: str, max_conditions: int = 6) -> TextRule:
     body = "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith("#"))
@@ -78,6 +84,7 @@ def text_rule(text: str, max_conditions: int = 6) -> TextRule:
         excludes=bool(_EXCLUDES.search(lead)),
         combination_known=explicit_any or explicit_all or len(items) <= 1,
         lead=lead,
+        listed=len(items) > 1 and bool(first),
     )
 
 
@@ -85,12 +92,11 @@ _SENTENCE_END = re.compile(r"(?<=[。！？])|(?<=[.!?])\s+")
 # the operator's answer to a yes/no question we asked (a closed class of answer words)
 _ANSWER_YES = re.compile(r"^(?:yes|yeah|yep|correct|right|i do|i am|はい|ええ|そうです)\b", re.I)
 _ANSWER_NO = re.compile(r"^(?:no|nope|not|i don'?t|i'm not|いいえ|いえ|違います)\b", re.I)
-MAX_FACTS = 9  # labelled A-I; N is "no fact is about the condition"
 
 
 def facts_of(message: str) -> list[str]:
     """The operator's message as facts: its sentences, a question we asked joined with the
-    operator's short answer to it ("Are you over 18? Yes."). The last ``MAX_FACTS``."""
+    operator's short answer to it ("Are you over 18? Yes.")."""
     out: list[str] = []
     for s in (x.strip() for x in _SENTENCE_END.split(message.strip())):
         if not s:
@@ -99,7 +105,7 @@ def facts_of(message: str) -> list[str]:
             out[-1] += " " + s
         else:
             out.append(s)
-    return out[-MAX_FACTS:]
+    return out
 
 
 def _short_answer(sentence: str) -> bool:
@@ -119,18 +125,26 @@ def answered(fact: str) -> bool | None:
     return None
 
 
-def fact_about(probs: dict[str, float], facts: list[str]) -> str | None:
-    """The fact the model picked as being about a condition (labels A, B, ... and N for none),
-    or None when "none" is at least as likely as the best fact."""
-    letters = [chr(ord("A") + i) for i in range(len(facts))]
-    best = max(letters, key=lambda x: probs.get(x, 0.0), default="")
-    if not best or probs.get(best, 0.0) <= probs.get("N", 0.0):
-        return None
-    return facts[letters.index(best)]
+def answers_to(conditions: list[str], message: str) -> list[bool | None]:
+    """Each condition as the operator's answers decide it: a question answered yes / no
+    decides the condition it shares the most character pairs with (several answers on one
+    condition: all must hold); None where no answer is about it."""
+    out: list[bool | None] = [None for _ in conditions]
+    grams = [_pairs(c) for c in conditions]
+    for fact in facts_of(message):
+        said = answered(fact)
+        if said is None or not conditions:
+            continue
+        q = _pairs(fact.rpartition("?")[0] or fact.rpartition("？")[0])
+        k = max(range(len(conditions)), key=lambda i: (len(q & grams[i]), -i))
+        out[k] = said if out[k] is None else (out[k] and said)
+    return out
 
 
-def read_fact(probs: dict[str, float]) -> bool | None:
-    """The model's reading of one fact against a condition: T / F, or U (None)."""
-    if not probs:
-        return None
-    return {"T": True, "F": False}.get(max(probs, key=lambda k: probs[k]))
+_NOT_WORD = re.compile(r"[\s、。,.!?！？「」()（）:：/・'’]+")
+
+
+def _pairs(text: str) -> set[str]:
+    """The text's character pairs inside words (lower case): word overlap for any script."""
+    t = _NOT_WORD.sub(" ", text.lower())
+    return {t[i : i + 2] for i in range(len(t) - 1) if " " not in t[i : i + 2]}

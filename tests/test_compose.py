@@ -6,7 +6,6 @@ choice parsing, condition evaluation and rendering run.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from pipeline.assistant import decision_of
@@ -196,7 +195,7 @@ def test_rules_the_model_says_are_about_other_decisions_are_no_conflict(
     assert "異なります" not in ans.text and not ws.store.list_open_questions()
 
 
-def test_a_text_rule_is_decided_condition_by_condition() -> None:
+def test_a_text_rule_is_decided_by_the_answers_and_asks_for_what_is_missing() -> None:
     from pipeline.compose import Candidate, Composer
     from pipeline.retrieve import Retrieved
 
@@ -205,61 +204,64 @@ def test_a_text_rule_is_decided_condition_by_condition() -> None:
         "* are in the first year of an apprenticeship"
     )
     cand = Candidate(Retrieved("S0001", snippet, {}, 0.0, 0.9), None)
-    # choose S0001, the list's logic (A = all needed), the fact about each condition (A: the
-    # first sentence, N: none), its pick for a content-free condition (N), then condition 1
-    # read off its fact (T)
-    llm = FakeChat(["A", "A", "A", "N", "N", "T"])
+    # a fact told in passing is not read against the rule: the first item is asked about
+    # (the only model call: choose S0001)
+    llm = FakeChat(["A"])
     comp = Composer(lambda: llm).compose("I'm 17. Can I get the grant?", [cand])
     assert comp.decision == "inquire"
+    assert comp.lines[0].text == "Is this true for you: are under 19?"
+    # one answer yes: the other item is still needed (choose S0001; the list needs all: A)
+    llm = FakeChat(["A", "A"])
+    msg = "Are you under 19? Yes. Can I get the grant?"
+    comp = Composer(lambda: llm).compose(msg, [cand])
+    assert comp.decision == "inquire"
     assert comp.lines[0].text == "Is this true for you: are in the first year of an apprenticeship?"
-    llm.responses = ["A", "A", "A", "A", "N", "T", "F"]
-    comp = Composer(lambda: llm).compose("I'm 17 and in my second year. Can I get it?", [cand])
-    assert comp.decision == "no" and comp.lines[0].text == "No."
+    # both answered, in any order: the list decides, and the model is never asked about a fact
+    llm = FakeChat(["A", "A"])
+    msg = "Are you in the first year of your apprenticeship? Yes. Under 19? Yes. Can I get it?"
+    comp = Composer(lambda: llm).compose(msg, [cand])
+    assert comp.decision == "yes" and comp.lines[0].text == "Yes."
     assert not llm.responses
 
 
-class LogprobChat(FakeChat):
-    """A chat model that answers with given label probabilities (as first-token logprobs)."""
+def test_one_answer_no_decides_a_rule_that_needs_every_item() -> None:
+    from pipeline.compose import Candidate, Composer
+    from pipeline.retrieve import Retrieved
 
-    def __init__(self, answers: list[dict[str, float]]):
-        super().__init__()
-        self.answers = list(answers)
-
-    def complete(self, messages: Any, schema: Any = None, max_tokens: int = 2048,
-                 top_logprobs: int = 0) -> Any:  # fmt: skip
-        from pipeline.adapters.llm import Completion
-
-        self.calls.append(messages)
-        probs = self.answers.pop(0)
-        return Completion(
-            text=max(probs, key=lambda k: probs[k]),
-            top_logprobs=[{k: math.log(v) for k, v in probs.items() if v > 0}],
-        )
+    snippet = "You can get the grant if you:\n* are under 19\n* are in your first year"
+    cand = Candidate(Retrieved("S0001", snippet, {}, 0.0, 0.9), None)
+    msg = "I'm a student. Are you in your first year? No. Can I get it?"
+    llm = FakeChat(["A", "A"])  # choose S0001; the list needs all its items (A)
+    comp = Composer(lambda: llm).compose(msg, [cand])
+    assert comp.decision == "no"
+    # the same answer to a list where one item is enough leaves the other to ask about
+    llm = FakeChat(["A", "B"])  # one item is enough (B)
+    comp = Composer(lambda: llm).compose(msg, [cand])
+    assert comp.decision == "inquire" and "under 19" in comp.lines[0].text
 
 
-def test_the_models_lean_towards_a_letter_is_discounted() -> None:
-    from pipeline.compose import Composer
+def test_a_rule_in_prose_is_decided_by_the_questions_answered_so_far() -> None:
+    from pipeline.compose import Candidate, Composer
+    from pipeline.retrieve import Retrieved
 
-    msg = "I moved here last year. Are you under 19? Yes. Can I get the grant?"
-    lean = {"A": 0.1, "B": 0.2, "C": 0.6, "N": 0.1}  # what it picks for a condition "N/A"
-    llm = LogprobChat(
-        [
-            {"A": 0.1, "B": 0.35, "C": 0.45, "N": 0.1},  # under 19: raw argmax is C (the question)
-            dict(lean),  # lived here 3 years: the same as for "N/A"
-            lean,
-        ]
+    snippet = (
+        "The Divorced Spouse Benefit is run by the Social Security Administration. "
+        "It is paid to divorced spouses of workers who receive Social Security benefits."
     )
-    got = Composer(lambda: llm).conditions_stated(
-        msg, ["you are under 19", "you have lived here for 3 years"]
-    )
-    # B (answered yes) stands out from the lean; nothing stands out for the second condition
-    # beyond the lean, and "none" does: not said
-    assert got == [True, None]
-    assert not llm.answers
+    cand = Candidate(Retrieved("S0002", snippet, {}, 0.0, 0.9), None)
+    # sentences that are not conditions (who runs it) do not keep the answer open
+    for answer, decision in (("Yes", "yes"), ("No", "no")):
+        llm = FakeChat(["A"])
+        msg = f"Are you divorced? {answer}. Can I get the benefit?"
+        comp = Composer(lambda: llm).compose(msg, [cand])  # noqa: B023
+        assert comp.decision == decision
+    llm = FakeChat(["A"])
+    comp = Composer(lambda: llm).compose("Can I get the benefit?", [cand])
+    assert comp.decision == "inquire"
 
 
 def test_the_message_is_read_as_facts_and_answered_questions() -> None:
-    from pipeline.text_rules import answered, facts_of
+    from pipeline.text_rules import answered, answers_to, facts_of
 
     facts = facts_of("I'm a student. Are you under 19? Yes. Are you in your first year? No. Ok?")
     assert facts == [
@@ -272,48 +274,11 @@ def test_the_message_is_read_as_facts_and_answered_questions() -> None:
     ja = facts_of("来週出張します。出張先は海外ですか？ はい。日当は出ますか？")
     assert ja == ["来週出張します。", "出張先は海外ですか？ はい。", "日当は出ますか？"]
     assert answered(ja[1]) is True
-
-
-def test_an_answered_question_decides_its_condition_without_the_model() -> None:
-    from pipeline.compose import Candidate, Composer
-    from pipeline.retrieve import Retrieved
-
-    snippet = "You can get the grant if you:\n* are under 19\n* are in your first year"
-    cand = Candidate(Retrieved("S0001", snippet, {}, 0.0, 0.9), None)
-    msg = "I'm a student. Are you under 19? Yes. Are you in your first year? No. Can I get it?"
-    llm = LogprobChat(
-        [
-            {"A": 0.9, "N": 0.1},  # the rule answers the question
-            {"A": 0.8, "B": 0.2},  # all conditions are needed
-            {"A": 0.1, "B": 0.7, "C": 0.1, "D": 0.05, "N": 0.05},  # under 19: fact B
-            {"A": 0.1, "B": 0.1, "C": 0.7, "D": 0.05, "N": 0.05},  # first year: fact C
-            {"A": 0.2, "B": 0.2, "C": 0.2, "D": 0.2, "N": 0.2},  # content-free: no lean
-        ]
-    )
-    comp = Composer(lambda: llm).compose(msg, [cand])
-    assert comp.decision == "no"
-    assert not llm.answers  # no reading of facts that are answered yes / no
-
-
-def test_a_condition_no_fact_is_about_is_asked_about() -> None:
-    from pipeline.compose import Candidate, Composer
-    from pipeline.retrieve import Retrieved
-
-    snippet = "You can get the grant if you:\n* are under 19\n* are in your first year"
-    cand = Candidate(Retrieved("S0001", snippet, {}, 0.0, 0.9), None)
-    msg = "Are you under 19? Yes. Can I get the grant?"
-    llm = LogprobChat(
-        [
-            {"A": 0.9, "N": 0.1},
-            {"A": 0.8, "B": 0.2},
-            {"A": 0.8, "B": 0.1, "N": 0.1},  # under 19: fact A
-            {"A": 0.2, "B": 0.2, "N": 0.6},  # first year: no fact is about it
-            {"A": 0.3, "B": 0.3, "N": 0.4},  # content-free
-        ]
-    )
-    comp = Composer(lambda: llm).compose(msg, [cand])
-    assert comp.decision == "inquire"
-    assert comp.lines[0].text == "Is this true for you: are in your first year?"
+    # each answer decides the condition it shares words with, whatever the order
+    conditions = ["you are in your first year", "you are under 19", "you live in England"]
+    msg = "I'm a student. Are you under 19? Yes. Are you in your first year? No. Ok?"
+    assert answers_to(conditions, msg) == [False, True, None]
+    assert answers_to(["出張先が海外", "5日以上"], "\n".join(ja)) == [True, None]
 
 
 def test_the_case_asked_about_is_read_off_the_sentence_that_asks() -> None:
