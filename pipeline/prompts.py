@@ -8,6 +8,8 @@ unused variable, so a prompt and its caller cannot drift apart silently.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -29,6 +31,14 @@ class Prompt:
     @property
     def id(self) -> str:
         return f"{self.name}@{self.version}"
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of the prompt's text. Answers are cached under :attr:`id`, so a text
+        edited without a new version would be answered from the old text's cache
+        (``prompts/versions.json`` records each version's fingerprint; a test compares)."""
+        text = json.dumps(self.messages, ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @property
     def variables(self) -> set[str]:

@@ -37,3 +37,23 @@ def test_classify_prompt_examples_are_valid_labels() -> None:
     assert len(answers) >= 8
     labels = {Label.model_validate_json(a).label for a in answers}
     assert labels == {"task", "judgment", "exception", "none"}
+
+
+def test_a_prompt_text_changes_only_with_its_version() -> None:
+    """Model answers are cached by prompt name and version: an edited text must get a new
+    version, or the old text's answers are served for it."""
+    import json
+
+    from pipeline.prompts import PROMPTS_DIR
+
+    recorded = json.loads((PROMPTS_DIR / "versions.json").read_text("utf-8"))
+    for name in available():
+        p = load_prompt(name)
+        assert p.id in recorded, (
+            f"{p.id} is not in prompts/versions.json: add \"{p.id}\": \"{p.fingerprint}\" "
+            "(and drop the old version's line)"
+        )
+        assert recorded[p.id] == p.fingerprint, (
+            f"prompts/{name}.md changed but kept version {p.version}: raise its version, "
+            "then record the new fingerprint in prompts/versions.json"
+        )
