@@ -50,7 +50,7 @@ def test_a_prompt_text_changes_only_with_its_version() -> None:
     for name in available():
         p = load_prompt(name)
         assert p.id in recorded, (
-            f"{p.id} is not in prompts/versions.json: add \"{p.id}\": \"{p.fingerprint}\" "
+            f'{p.id} is not in prompts/versions.json: add "{p.id}": "{p.fingerprint}" '
             "(and drop the old version's line)"
         )
         assert recorded[p.id] == p.fingerprint, (
