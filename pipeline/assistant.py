@@ -185,6 +185,23 @@ def decision_of(answer: Answer) -> str:
     return "answer"
 
 
+def with_reply(asked: str, answer: Answer, reply: str) -> str:
+    """What to ask when the operator replies to our follow-up question: the question we asked
+    with their reply, then what they had asked (``asked``, itself possibly built this way), so
+    the reply is read as the answer to our question and the original question keeps its shape.
+    Any other reply is a new question."""
+    reply = reply.strip()
+    if decision_of(answer) != "follow_up" or not reply:
+        return reply
+    first = split_statements(answer.text)[:1]
+    ours = CITATION.sub("", first[0]).strip() if first else ""
+    if not ours.endswith(("?", "？")):
+        return reply
+    if not reply.endswith(("。", ".", "!", "！", "?", "？")):
+        reply += "。" if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", ours + reply) else "."
+    return f"{ours} {reply}\n{asked}"
+
+
 # --------------------------------------------------------------------------- the assistant
 
 

@@ -12,8 +12,8 @@ For one question and the approved elements retrieval found:
    thresholds or deciders are shown side by side and recorded as an open question.
 
 Every line carries the id of the element it was rendered from, so the answer is faithful by
-construction. Text-only rules (no reviewed fields, e.g. an imported rulebook) are answered by the
-model choosing yes / no / ask, with the snippet as the rule.
+construction. Text-only rules (no reviewed fields, e.g. an imported rulebook) are decided by the
+questions the operator answered (``text_rules``); a condition nobody answered is asked about.
 """
 
 from __future__ import annotations

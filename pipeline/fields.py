@@ -376,7 +376,7 @@ def ask_fields(
 
 def _latin_word(ch: str) -> bool:
     """A character inside a word of a spaced script (Japanese has no spaces to snap to)."""
-    return (ch.isascii() and (ch.isalnum() or ch == "'")) or ch == "’"
+    return (ch.isalnum() and ord(ch) < 0x2E80) or ch in "'’"  # below the CJK blocks
 
 
 def _locate_steps(steps: list[TaskStep], quote: str) -> list[int] | None:

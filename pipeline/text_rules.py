@@ -3,8 +3,9 @@
 The rule's conditions are read off the text (list items, else sentences) with the grammar of
 lists: "any of" / "all of", and a lead that excludes ("you can't get X if: ..."). The operator's
 message is read as facts: its sentences, and a question we asked joined with the operator's
-short answer to it ("Are you under 19? Yes."). Only an answered question decides a condition:
-it decides the condition it shares the most words with. A fact told in passing ("I'm 17.") is
+answer to it ("Are you under 19? Yes."). Only an answered question decides a condition: the
+one it quotes (our follow-up questions quote the condition whole), else the one with the largest
+share of its character pairs in the question. A fact told in passing ("I'm 17.") is
 not read against the rule: the 1.5B model leaned to "true" whatever the fact said (measured on
 OR-ShARC dev, docs/benchmarks.md), so a condition the decision needs and no answer decides is
 asked about instead of guessed.
@@ -67,24 +68,30 @@ class TextRule:
         return self.decide(known) if known else None
 
 
-def text_rule(text: str, max_conditions: int = 6) -> TextRule:
+def text_rule(text: str, max_sentences: int = 6) -> TextRule:
+    """A text's conditions: every list item (none is dropped: a listed rule needs each decided),
+    else its first ``max_sentences`` sentences."""
     body = "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith("#"))
     items = [m.group(1) for m in _ITEM.finditer(body)]
     first = _ITEM.search(body)
     lead = body[: first.start()].strip() if first else body
     if not items:
-        items = [s.strip() for s in re.split(r"(?<=[.。!?！？])\s+", body) if len(s.strip()) > 3]
+        sentences = re.split(r"(?<=[.。!?！？])\s+", body)
+        items = [s.strip() for s in sentences if len(s.strip()) > 3][:max_sentences]
+    listed = len(items) > 1 and bool(first)
     explicit_any = bool(_ANY.search(lead)) or any(re.search(r"\bor\s*$", i) for i in items[:-1])
     explicit_all = bool(re.search(r"\ball of\b|\band\s*$|すべて|全て", lead, re.I)) or any(
         re.search(r"\band\s*$", i) for i in items[:-1]
     )
     return TextRule(
-        conditions=items[:max_conditions] or [body[:300]],
+        conditions=items or [body[:300]],
         any_of=explicit_any,
-        excludes=bool(_EXCLUDES.search(lead)),
+        # the lead of a list says whether meeting its items excludes; a rule in prose has no
+        # lead (a "cannot" in another of its sentences says nothing of the one answered)
+        excludes=listed and bool(_EXCLUDES.search(lead)),
         combination_known=explicit_any or explicit_all or len(items) <= 1,
         lead=lead,
-        listed=len(items) > 1 and bool(first),
+        listed=listed,
     )
 
 
@@ -96,28 +103,37 @@ _ANSWER_NO = re.compile(r"^(?:no|nope|not|i don'?t|i'm not|いいえ|いえ|違�
 
 def facts_of(message: str) -> list[str]:
     """The operator's message as facts: its sentences, a question we asked joined with the
-    operator's short answer to it ("Are you over 18? Yes.")."""
+    operator's answer to it ("Are you over 18? Yes.", 「海外ですか？ いいえ、国内です。」)."""
     out: list[str] = []
     for s in (x.strip() for x in _SENTENCE_END.split(message.strip())):
         if not s:
             continue
-        if out and out[-1].endswith(("?", "？")) and _short_answer(s):
+        if out and out[-1].endswith(("?", "？")) and _an_answer(s):
             out[-1] += " " + s
         else:
             out.append(s)
     return out
 
 
-def _short_answer(sentence: str) -> bool:
-    return len(sentence.split()) <= 3 and not sentence.endswith(("?", "？")) and len(sentence) <= 12
+def _an_answer(sentence: str) -> bool:
+    """A reply to the question before it: it starts with a yes / no word, or is short."""
+    if sentence.endswith(("?", "？")):
+        return False
+    short = len(sentence.split()) <= 3 and len(sentence) <= 12
+    return short or bool(_ANSWER_YES.match(sentence) or _ANSWER_NO.match(sentence))
+
+
+def _question_and_reply(fact: str) -> tuple[str, str]:
+    """A fact split at its last question mark (either width): (question, reply)."""
+    i = max(fact.rfind("?"), fact.rfind("？"))
+    return (fact[:i], fact[i + 1 :].strip()) if i >= 0 else ("", fact)
 
 
 def answered(fact: str) -> bool | None:
     """Yes / no when the fact is a question answered yes or no, else None."""
-    q, _, a = fact.rpartition("?") if "?" in fact else fact.rpartition("？")
-    if not q or not a.strip():
+    q, a = _question_and_reply(fact)
+    if not q or not a:
         return None
-    a = a.strip()
     if _ANSWER_YES.match(a):
         return True
     if _ANSWER_NO.match(a):
@@ -126,17 +142,29 @@ def answered(fact: str) -> bool | None:
 
 
 def answers_to(conditions: list[str], message: str) -> list[bool | None]:
-    """Each condition as the operator's answers decide it: a question answered yes / no
-    decides the condition it shares the most character pairs with (several answers on one
-    condition: all must hold); None where no answer is about it."""
+    """Each condition as the operator's answers decide it (several answers on one condition:
+    all must hold); None where no answer is about it. An answered question is about the
+    condition it quotes (our own follow-up question quotes the condition whole), else the
+    condition with the largest share of its character pairs in the question; a question that
+    shares nothing with any condition decides nothing."""
     out: list[bool | None] = [None for _ in conditions]
     grams = [_pairs(c) for c in conditions]
+    flat = [_NOT_WORD.sub("", c.lower()) for c in conditions]
     for fact in facts_of(message):
         said = answered(fact)
-        if said is None or not conditions:
+        if said is None:
             continue
-        q = _pairs(fact.rpartition("?")[0] or fact.rpartition("？")[0])
-        k = max(range(len(conditions)), key=lambda i: (len(q & grams[i]), -i))
+        question = _question_and_reply(fact)[0]
+        asked = _NOT_WORD.sub("", question.lower())
+        quoted = [i for i, c in enumerate(flat) if c and c in asked]
+        if quoted:
+            k = max(quoted, key=lambda i: len(flat[i]))
+        else:
+            q = _pairs(question)
+            share = [len(q & g) / len(g) if g else 0.0 for g in grams]
+            k = max(range(len(conditions)), key=lambda i: (share[i], -i), default=-1)
+            if k < 0 or share[k] == 0.0:
+                continue
         out[k] = said if out[k] is None else (out[k] and said)
     return out
 

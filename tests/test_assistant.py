@@ -209,3 +209,31 @@ def test_cli_ask_streams_and_lists_open_questions(
     assert "covered: no" in capsys.readouterr().out
     assert cli.main(["open-questions"]) == 0
     assert "×1   " in capsys.readouterr().out
+
+
+def test_a_reply_to_our_follow_up_is_asked_with_that_question() -> None:
+    from pipeline.assistant import with_reply
+    from pipeline.models import Answer
+    from pipeline.text_rules import answers_to
+
+    asked = "Can I get the grant?"
+    follow = Answer(
+        question=asked, text="Is this true for you: are under 19? [S0001]", covered=True
+    )
+    msg = with_reply(asked, follow, "Yes")
+    assert msg == "Is this true for you: are under 19? Yes.\nCan I get the grant?"
+    assert answers_to(["are under 19", "are in your first year"], msg) == [True, None]
+    # a second round keeps the first answer
+    again = Answer(question=msg, text="Is this true for you: are in your first year?", covered=True)
+    msg = with_reply(msg, again, "No")
+    assert answers_to(["are under 19", "are in your first year"], msg) == [True, False]
+    assert msg.endswith("Can I get the grant?")
+    # a long Japanese reply is still an answer
+    ours = "「出張先が海外」に当てはまりますか？ [S0002]"
+    ja = Answer(question="日当は出ますか？", text=ours, covered=True)
+    msg = with_reply("日当は出ますか？", ja, "いいえ、国内の出張です")
+    assert answers_to(["出張先が海外", "5日以上"], msg) == [False, None]
+    assert msg.endswith("日当は出ますか？")
+    # after an answer that asked nothing, the next message is a new question
+    done = Answer(question=asked, text="Yes. [S0001]", covered=True)
+    assert with_reply(asked, done, "What about housing?") == "What about housing?"

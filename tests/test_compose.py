@@ -323,3 +323,24 @@ def test_each_cited_element_is_read_from_the_store_once(
     ans = ws.assistant.ask(q)
     assert [c.element_id for c in ans.citations] == ["J0001"]
     assert reads.count("J0001") == 1
+
+
+def test_an_answer_decides_the_condition_our_question_quoted_and_nothing_else() -> None:
+    from pipeline.text_rules import answers_to, text_rule
+
+    # our own question's wording ("Is this true for you", 「…に当てはまりますか」) does not pull
+    # the answer towards a condition that shares those words
+    two = ["aged 65 or over", "you live in this country for your work"]
+    assert answers_to(two, "Is this true for you: aged 65 or over? Yes.") == [True, None]
+    ja = ["申請書を提出します", "海外"]
+    assert answers_to(ja, "「海外」に当てはまりますか？ はい。") == [None, True]
+    # an answered question that shares nothing with any condition decides nothing
+    assert answers_to(["are under 19"], "Do you like cats? Yes.") == [None]
+    # the reply follows the last question mark, whichever its width
+    assert answers_to(["are under 19"], "Why? Are you under 19？ No.") == [False]
+    # every item of a long list counts; a "cannot" in prose does not turn the rule over
+    items = "You can get it if you:\n" + "\n".join(f"* own item {n}" for n in range(8))
+    assert len(text_rule(items).conditions) == 8
+    prose = text_rule("You can get the grant if you are a farmer. You cannot apply twice.")
+    assert not prose.excludes
+    assert prose.decide_from_answers(answers_to(prose.conditions, "A farmer? Yes.")) is True

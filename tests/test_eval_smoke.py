@@ -336,7 +336,7 @@ def test_pet_phrasal_verb_particles_are_learned_from_training_gold_only() -> Non
     assert pet.verb_baseline(doc, particles).items["Activity"][0][0] == (2, 3)
 
 
-def test_pet_actor_articles_are_learned_from_training_gold_and_open_the_located_role() -> None:
+def test_pet_actor_openers_are_learned_from_training_gold_and_open_the_located_role() -> None:
     from pipeline.models import Task
 
     def actor_doc(doc_id: str, actor: tuple[int, ...]) -> pet.PetDoc:
@@ -346,15 +346,15 @@ def test_pet_actor_articles_are_learned_from_training_gold_and_open_the_located_
         return doc
 
     # training gold opens the actor mention with its article three times of three
-    articles = pet.actor_articles([actor_doc(f"t{i}", (0, 1)) for i in range(3)])
-    assert {"pos:DT", "word:the"} <= articles
+    openers = pet.actor_openers([actor_doc(f"t{i}", (0, 1)) for i in range(3)])
+    assert {"pos:DT", "word:the"} <= openers
     # gold that leaves the article outside the mention teaches nothing
-    assert pet.actor_articles([actor_doc(f"a{i}", (1,)) for i in range(3)]) == frozenset()
+    assert pet.actor_openers([actor_doc(f"a{i}", (1,)) for i in range(3)]) == frozenset()
     # the task's role ("clerk") is located, then opened with the learned article
     doc = actor_doc("d", (0, 1))
     task = Task(id="T0001", summary="files the form", actor="clerk")
-    with_art = pet.project(doc, [task], [], articles=articles).items["Actor"]
-    assert [m for m, _ in with_art] == [(0, 1)]
+    opened = pet.project(doc, [task], [], openers=openers).items["Actor"]
+    assert [m for m, _ in opened] == [(0, 1)]
     assert [m for m, _ in pet.project(doc, [task], []).items["Actor"]] == [(1,)]
 
 

@@ -217,6 +217,10 @@ def test_a_step_starts_at_the_beginning_of_a_word() -> None:
     steps = [TaskStep(action="Greg emails the controller"), TaskStep(action="t get a note")]
     starts = _locate_steps(steps, quote)
     assert starts is not None and quote[starts[1] :].startswith("don't get a note")
+    quote = "We ring the café and then we email the supplier."
+    steps = [TaskStep(action="ring the café"), TaskStep(action="é and then we email")]
+    starts = _locate_steps(steps, quote)
+    assert starts is not None and quote[starts[1] :].startswith("café and then")
     # Japanese has no spaces: a step starts where it was found
     ja = "出荷が終わると、伝票を印刷して、倉庫に渡します。"
     got = _locate_steps([TaskStep(action="出荷"), TaskStep(action="伝票を印刷")], ja)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import streamlit as st
 
+from pipeline.assistant import with_reply
 from pipeline.errors import ShikumiError
 from pipeline.models import Answer, Citation, ReviewStatus
 from pipeline.workspace import Workspace
@@ -76,6 +77,11 @@ def render_answer(answer: Answer, key: str) -> None:
 
 
 def ask(ws: Workspace, question: str) -> None:
+    # a reply to our follow-up question is asked together with that question and what was
+    # asked before it (the assistant keeps no conversation of its own)
+    last = history[-2] if len(history) >= 2 else {}
+    if last.get("answer") and last.get("asked"):
+        question = with_reply(last["asked"], Answer.model_validate(last["answer"]), question)
     holder: dict[str, Answer] = {}
 
     def pieces() -> Iterator[str]:
@@ -102,7 +108,12 @@ def ask(ws: Workspace, question: str) -> None:
             return
         render_answer(answer, key=str(len(history)))  # the key it keeps in the history
     history.append(
-        {"role": "assistant", "text": answer.text, "answer": answer.model_dump(mode="json")}
+        {
+            "role": "assistant",
+            "text": answer.text,
+            "answer": answer.model_dump(mode="json"),
+            "asked": question,
+        }
     )
 
 
