@@ -210,14 +210,15 @@ def test_a_text_rule_is_decided_by_the_answers_and_asks_for_what_is_missing() ->
     comp = Composer(lambda: llm).compose("I'm 17. Can I get the grant?", [cand])
     assert comp.decision == "inquire"
     assert comp.lines[0].text == "Is this true for you: are under 19?"
-    # one answer yes: the other item is still needed (choose S0001; the list needs all: A)
-    llm = FakeChat(["A", "A"])
+    # one answer yes: the other item is still needed (choose S0001; the list needs all: A,
+    # and A for the content-free list the pick is calibrated against)
+    llm = FakeChat(["A", "A", "A"])
     msg = "Are you under 19? Yes. Can I get the grant?"
     comp = Composer(lambda: llm).compose(msg, [cand])
     assert comp.decision == "inquire"
     assert comp.lines[0].text == "Is this true for you: are in the first year of an apprenticeship?"
     # both answered, in any order: the list decides, and the model is never asked about a fact
-    llm = FakeChat(["A", "A"])
+    llm = FakeChat(["A", "A", "A"])
     msg = "Are you in the first year of your apprenticeship? Yes. Under 19? Yes. Can I get it?"
     comp = Composer(lambda: llm).compose(msg, [cand])
     assert comp.decision == "yes" and comp.lines[0].text == "Yes."
@@ -231,11 +232,11 @@ def test_one_answer_no_decides_a_rule_that_needs_every_item() -> None:
     snippet = "You can get the grant if you:\n* are under 19\n* are in your first year"
     cand = Candidate(Retrieved("S0001", snippet, {}, 0.0, 0.9), None)
     msg = "I'm a student. Are you in your first year? No. Can I get it?"
-    llm = FakeChat(["A", "A"])  # choose S0001; the list needs all its items (A)
+    llm = FakeChat(["A", "A", "A"])  # choose S0001; all items needed (A; content-free: A)
     comp = Composer(lambda: llm).compose(msg, [cand])
     assert comp.decision == "no"
     # the same answer to a list where one item is enough leaves the other to ask about
-    llm = FakeChat(["A", "B"])  # one item is enough (B)
+    llm = FakeChat(["A", "B", "A"])  # one item is enough (B), where content-free gives A
     comp = Composer(lambda: llm).compose(msg, [cand])
     assert comp.decision == "inquire" and "under 19" in comp.lines[0].text
 
@@ -344,3 +345,31 @@ def test_an_answer_decides_the_condition_our_question_quoted_and_nothing_else() 
     prose = text_rule("You can get the grant if you are a farmer. You cannot apply twice.")
     assert not prose.excludes
     assert prose.decide_from_answers(answers_to(prose.conditions, "A farmer? Yes.")) is True
+
+
+def test_all_or_any_is_the_models_pick_against_its_lean() -> None:
+    import math
+
+    from pipeline.adapters.llm import Completion
+    from pipeline.compose import Composer
+    from pipeline.text_rules import text_rule
+
+    class Lean(FakeChat):
+        """Answers with given probabilities (first-token log-probabilities)."""
+
+        def __init__(self, answers: list[dict[str, float]]):
+            super().__init__()
+            self.answers = answers
+
+        def complete(self, messages: Any, schema: Any = None, max_tokens: int = 2048,
+                     top_logprobs: int = 0) -> Any:  # fmt: skip
+            probs = self.answers.pop(0)
+            lp = [{k: math.log(v) for k, v in probs.items()}]
+            return Completion(text=max(probs, key=lambda k: probs[k]), top_logprobs=lp)
+
+    rule = text_rule("You may also claim it in:\n* Barbados\n* Israel")
+    # "all" (A) is the likelier letter, but less so than for a list that says nothing
+    llm = Lean([{"A": 0.6, "B": 0.4}, {"A": 0.8, "B": 0.2}])
+    assert Composer(lambda: llm).any_of(rule) is True
+    llm = Lean([{"A": 0.9, "B": 0.1}, {"A": 0.8, "B": 0.2}])
+    assert Composer(lambda: llm).any_of(rule) is False
