@@ -317,6 +317,36 @@ def test_assistant_without_approved_rules_says_so(app_env: Any) -> None:
     ]
     button(at, "解決済み").click().run()
     assert ws.store.list_open_questions() == []
+    # the next message follows an answer that asked nothing: it is asked as it is
+    at.chat_input[0].set_value("出張の日当はいくらですか？").run()
+    assert not at.exception
+    assert [q.question for q in ws.store.list_open_questions()] == ["出張の日当はいくらですか？"]
+
+
+def test_a_reply_to_the_assistants_follow_up_is_asked_with_that_question(app_env: Any) -> None:
+    from pipeline.models import Answer
+
+    ws = app_env()
+    asked: list[str] = []
+
+    def fake_stream(question: str, **_: Any) -> Any:
+        asked.append(question)
+        text = "金額はいくらですか？ [J0001]" if len(asked) == 1 else "はい。 [J0001]"
+        yield text
+        yield Answer(question=question, text=text, covered=True)
+
+    ws.assistant.ask_stream = fake_stream  # type: ignore[method-assign]
+    at = open_page("assistant")
+    at.chat_input[0].set_value("この経費、部長の承認は必要ですか？").run()
+    at.chat_input[0].set_value("8万円です").run()
+    assert not at.exception
+    assert asked == [
+        "この経費、部長の承認は必要ですか？",
+        "金額はいくらですか？ 8万円です。\nこの経費、部長の承認は必要ですか？",
+    ]
+    # the answer that decided asked nothing: the next message is a new question
+    at.chat_input[0].set_value("日当はいくらですか？").run()
+    assert asked[-1] == "日当はいくらですか？"
 
 
 def test_assistant_answers_with_clickable_citation(app_env: Any) -> None:
