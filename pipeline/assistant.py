@@ -198,7 +198,7 @@ def with_reply(asked: str, answer: Answer, reply: str) -> str:
     if not ours.endswith(("?", "？")):
         return reply
     if not reply.endswith(("。", ".", "!", "！", "?", "？")):
-        reply += "。" if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", ours + reply) else "."
+        reply += "。" if question_language(ours + reply) == "ja" else "."
     return f"{ours} {reply}\n{asked}"
 
 

@@ -66,6 +66,7 @@ def value_scores(
 
 
 PRIOR_FLOOR = 1e-3  # a label the model never gives for the content-free input
+CONTENT_FREE = "N/A"  # an input that says nothing: what the model picks for it is its lean
 
 
 def calibrated(

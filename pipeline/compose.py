@@ -24,16 +24,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from .adapters.llm import ChatModel
-from .choose import LETTERS, calibrated, choose
+from .choose import CONTENT_FREE, LETTERS, calibrated, choose
 from .conditions import Case, Verdict, bounds_of, evaluate_row, language_of, missing_question
 from .models import AnyElement, Exception_, Finding, Judgment, RuleRow, Task
 from .prompts import load_prompt
 from .retrieve import Retrieved
-from .text_rules import TextRule, answers_to, text_rule
+from .text_rules import TextRule, answers_to, char_pairs, text_rule
 
 Shape = Literal["how", "who", "yesno"]
 MAX_OPTIONS = 5
-CONTENT_FREE = "N/A"  # an input that says nothing: the model's lean whatever it reads
 RANK_PRIOR = (0.5, 0.2, 0.13, 0.1, 0.07)  # retrieval's order as a prior over the options
 NONE_PROBABILITY = 0.5  # the model's "none of these" at or above this: not covered
 SAME_PROBABILITY = 0.7  # the model's "same decision" needed to call two rules a conflict
@@ -213,8 +212,7 @@ _PUNCT = re.compile(r"[\s、。,.!?！？「」()（）:：/・]+")
 
 
 def _bigrams(text: str) -> set[str]:
-    t = _PUNCT.sub(" ", _ONLY.sub("のみ", text.lower()))
-    return {t[i : i + 2] for i in range(len(t) - 1) if " " not in t[i : i + 2]}
+    return char_pairs(_ONLY.sub("のみ", text.lower()), _PUNCT)
 
 
 def asked_case(question: str, verdicts: list[Verdict]) -> Verdict:

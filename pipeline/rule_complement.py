@@ -20,7 +20,7 @@ import re
 from .adapters.llm import ChatModel
 from .align import normalise
 from .calls import Cache, cache_key
-from .choose import LETTERS, calibrated, choose
+from .choose import CONTENT_FREE, LETTERS, calibrated, choose
 from .errors import LLMError
 from .lexicon import both
 from .models import ChunkRecord, RuleRow
@@ -203,7 +203,9 @@ def _choose(
 
     try:
         probs = calibrated(
-            ask(condition, f"{stated.condition} → {stated.outcome}"), ask("N/A", "N/A"), LEAN_FLOOR
+            ask(condition, f"{stated.condition} → {stated.outcome}"),
+            ask(CONTENT_FREE, CONTENT_FREE),
+            LEAN_FLOOR,
         )
     except LLMError:
         return ""

@@ -148,7 +148,7 @@ def answers_to(conditions: list[str], message: str) -> list[bool | None]:
     condition with the largest share of its character pairs in the question; a question that
     shares nothing with any condition decides nothing."""
     out: list[bool | None] = [None for _ in conditions]
-    grams = [_pairs(c) for c in conditions]
+    grams = [char_pairs(c) for c in conditions]
     flat = [_NOT_WORD.sub("", c.lower()) for c in conditions]
     for fact in facts_of(message):
         said = answered(fact)
@@ -160,7 +160,7 @@ def answers_to(conditions: list[str], message: str) -> list[bool | None]:
         if quoted:
             k = max(quoted, key=lambda i: len(flat[i]))
         else:
-            q = _pairs(question)
+            q = char_pairs(question)
             share = [len(q & g) / len(g) if g else 0.0 for g in grams]
             k = max(range(len(conditions)), key=lambda i: (share[i], -i), default=-1)
             if k < 0 or share[k] == 0.0:
@@ -172,7 +172,8 @@ def answers_to(conditions: list[str], message: str) -> list[bool | None]:
 _NOT_WORD = re.compile(r"[\s、。,.!?！？「」()（）:：/・'’]+")
 
 
-def _pairs(text: str) -> set[str]:
-    """The text's character pairs inside words (lower case): word overlap for any script."""
-    t = _NOT_WORD.sub(" ", text.lower())
+def char_pairs(text: str, apart: re.Pattern[str] = _NOT_WORD) -> set[str]:
+    """The text's character pairs inside words (lower case, words split at ``apart``): word
+    overlap for any script."""
+    t = apart.sub(" ", text.lower())
     return {t[i : i + 2] for i in range(len(t) - 1) if " " not in t[i : i + 2]}
