@@ -192,6 +192,16 @@ def gateway_cues(docs: list[PetDoc]) -> list[tuple[str, ...]]:
     return sorted(cues, key=lambda c: (-len(c), c))  # longest first
 
 
+def _keys(doc: PetDoc, i: int) -> tuple[str, str]:
+    """What a learned convention may name a token by: its part-of-speech tag or its word."""
+    return f"pos:{doc.pos[i]}", f"word:{doc.tokens[i].lower()}"
+
+
+def _learned(inside: dict[str, int], seen: dict[str, int]) -> frozenset[str]:
+    """The keys seen at least three times, inside the gold mention at least 0.6 of those."""
+    return frozenset(k for k, n in inside.items() if n >= 3 and n >= 0.6 * seen[k])
+
+
 def verb_particles(docs: list[PetDoc]) -> frozenset[str]:
     """What follows a verb inside one gold Activity mention (a phrasal verb: "takes down",
     "sends back"), learned from the given (training) docs: a part-of-speech tag (``pos:RP``) or a
@@ -204,10 +214,10 @@ def verb_particles(docs: list[PetDoc]) -> frozenset[str]:
         for i in range(len(d.tokens) - 1):
             if not d.pos[i].startswith("VB"):
                 continue
-            for key in (f"pos:{d.pos[i + 1]}", f"word:{d.tokens[i + 1].lower()}"):
+            for key in _keys(d, i + 1):
                 seen[key] += 1
                 inside[key] += (i, i + 1) in gold
-    return frozenset(k for k, n in inside.items() if n >= 3 and n >= 0.6 * seen[k])
+    return _learned(inside, seen)
 
 
 def actor_openers(docs: list[PetDoc]) -> frozenset[str]:
@@ -224,20 +234,16 @@ def actor_openers(docs: list[PetDoc]) -> frozenset[str]:
             for at, opens in ((m[0], len(m) > 1), (m[0] - 1, False)):
                 if at < 0 or (at == m[0] and not opens):
                     continue
-                for key in (f"pos:{d.pos[at]}", f"word:{d.tokens[at].lower()}"):
+                for key in _keys(d, at):
                     seen[key] += 1
                     inside[key] += opens
-    return frozenset(k for k, n in inside.items() if n >= 3 and n >= 0.6 * seen[k])
+    return _learned(inside, seen)
 
 
 def _opened(doc: PetDoc, m: tuple[int, ...], openers: frozenset[str]) -> tuple[int, ...]:
     """A located role with the word before it, when the training gold opens mentions with it."""
     i = m[0] - 1
-    if (
-        i >= 0
-        and doc.sentence[i] == doc.sentence[m[0]]
-        and (f"pos:{doc.pos[i]}" in openers or f"word:{doc.tokens[i].lower()}" in openers)
-    ):
+    if i >= 0 and doc.sentence[i] == doc.sentence[m[0]] and openers.intersection(_keys(doc, i)):
         return (i, *m)
     return m
 
@@ -250,9 +256,7 @@ def _verbs(doc: PetDoc, toks: Iterable[int]) -> list[int]:
 def _mention_at(doc: PetDoc, i: int, particles: frozenset[str]) -> tuple[int, ...]:
     """The verb at ``i``, with the particle after it when the training gold joins them."""
     j = i + 1
-    if j < len(doc.tokens) and (
-        f"pos:{doc.pos[j]}" in particles or f"word:{doc.tokens[j].lower()}" in particles
-    ):
+    if j < len(doc.tokens) and particles.intersection(_keys(doc, j)):
         return (i, j)
     return (i,)
 
@@ -395,21 +399,18 @@ def project(
             pred.items["Activity"].append((mention, set(toks)))
             tasks.append((el, mention, toks))
             role = el.actor
-        elif isinstance(el, Judgment):
+        elif isinstance(el, Judgment | Exception_):
+            # a gateway with its branches: (condition, the action it leads to)
+            if isinstance(el, Judgment):
+                branches, role = [(r.condition, r.outcome) for r in el.rules], el.decider
+            else:
+                branches, role = [(el.trigger, el.handling)], el.owner
             pred.items["XOR Gateway"].append((gateway_mention(doc, toks, cues), set(toks)))
-            for rule in el.rules:
-                if rule.condition.strip():
-                    loc = locate(doc, rule.condition, toks)
+            for condition, action in branches:
+                if condition.strip():
+                    loc = locate(doc, condition, toks)
                     pred.items["Condition Specification"].append((loc, set(loc or ())))
-                _branch_activity(doc, pred, rule.outcome, toks, particles)
-            role = el.decider
-        elif isinstance(el, Exception_):
-            pred.items["XOR Gateway"].append((gateway_mention(doc, toks, cues), set(toks)))
-            if el.trigger.strip():
-                loc = locate(doc, el.trigger, toks)
-                pred.items["Condition Specification"].append((loc, set(loc or ())))
-            _branch_activity(doc, pred, el.handling, toks, particles)
-            role = el.owner
+                _branch_activity(doc, pred, action, toks, particles)
         if role.strip():
             loc = locate(doc, role, toks)
             loc = _opened(doc, loc, openers) if loc else None
