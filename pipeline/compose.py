@@ -29,7 +29,7 @@ from .conditions import Case, Verdict, bounds_of, evaluate_row, language_of, mis
 from .models import AnyElement, Exception_, Finding, Judgment, RuleRow, Task
 from .prompts import load_prompt
 from .retrieve import Retrieved
-from .text_rules import TextRule, answers_to, char_pairs, text_rule
+from .text_rules import TextRule, answers_to, char_pairs, text_rule, told_in_passing
 
 Shape = Literal["how", "who", "yesno"]
 MAX_OPTIONS = 5
@@ -476,13 +476,18 @@ class Composer:
     ) -> Iterator[Line]:
         """A rule without reviewed fields: its conditions are read off the text (list items or
         sentences); the questions the operator answered yes / no decide the conditions they are
-        about, and the rule's logic (all / any, a rule that excludes) decides. A condition the
-        decision needs and no answer decides is asked about (``text_rules``)."""
+        about, a sentence of theirs that restates a condition decides it, and the rule's logic
+        (all / any, a rule that excludes) decides. A condition the decision needs and nothing
+        decides is asked about (``text_rules``)."""
         if shape != "yesno":
             yield Line(_short(cand.result.text, 300), [cand.id])
             return
         rule = text_rule(cand.result.text)
-        verdicts = answers_to(rule.conditions, question)
+        told = told_in_passing(rule.conditions, question)
+        verdicts = [
+            a if a is not None else t
+            for a, t in zip(answers_to(rule.conditions, question), told, strict=True)
+        ]
         if rule.listed and not rule.combination_known and any(v is not None for v in verdicts):
             rule.any_of = self.any_of(rule)
         verdict = rule.decide_from_answers(verdicts)

@@ -1,19 +1,22 @@
 """Text-only rules (an imported rulebook, a policy snippet): no reviewed fields, only text.
 
 The rule's conditions are read off the text (list items, else sentences) with the grammar of
-lists: "any of" / "all of", and a lead that excludes ("you can't get X if: ..."). The operator's
-message is read as facts: its sentences, and a question we asked joined with the operator's
-answer to it ("Are you under 19? Yes."). Only an answered question decides a condition: the
-one it quotes (our follow-up questions quote the condition whole), else the one with the largest
-share of its character pairs in the question. A fact told in passing ("I'm 17.") is
-not read against the rule: the 1.5B model leaned to "true" whatever the fact said (measured on
-OR-ShARC dev, docs/benchmarks.md), so a condition the decision needs and no answer decides is
-asked about instead of guessed.
+lists: "any of" / "all of" / "you must:", and a lead that excludes ("you can't get X if: ...").
+The operator's message is read as facts: its sentences, and a question we asked joined with the
+operator's answer to it ("Are you under 19? Yes."). An answered question decides the condition
+it quotes (our follow-up questions quote the condition whole), else the one with the largest
+share of its character pairs in the question; several answers on one condition are combined by
+the condition's own grammar ("... or ..." needs one). A sentence of the operator's that restates
+a condition nobody answered (most of the condition's character pairs) decides it too: true,
+unless exactly one of the two is negated. Reading such facts with the 1.5B model instead leaned
+to "true" whatever the fact said and did not help (measured on OR-ShARC dev, docs/benchmarks.md).
+A condition the decision needs and nothing decides is asked about instead of guessed.
 
 A listed rule needs each of its items decided (or one decisive answer: a "no" to an item all are
 needed for). A rule in prose is split into sentences, most of which are not conditions (who runs
-the programme, what it pays), so it is decided by the questions answered so far; with no answer
-yet, its first sentence is asked about.
+the programme, what it pays), so it is decided by the sentences answered so far, each read with
+its own polarity ("You can't ... if ...": a "yes" means no); with nothing answered yet, its
+first sentence is asked about.
 """
 
 from __future__ import annotations
@@ -28,6 +31,21 @@ _EXCLUDES = re.compile(
     r"prohibited|must not|may not)\b|できません|対象外|禁止",
     re.I,
 )
+# a lead that needs every item ("You must:", "you need to"); "one of" still wins (_ANY)
+_ALL = re.compile(
+    r"\ball of\b|\bboth\b|\bmust\b|\bneeds? to\b|\bha(?:ve|s) to\b|\brequired\b|"
+    r"すべて|全て|必ず|必要",
+    re.I,
+)
+# a condition met by either of its parts ("after 25 years or when you sell your home")
+_OR = re.compile(r"\bor\b|\beither\b|\bwhichever\b|または|もしくは|あるいは|いずれか", re.I)
+# negation (closed word classes): a restated condition holds unless one side is negated
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|without|none|neither|nor)\b|n[’']t\b|ません|ではなく|じゃなく|なし|無し|"
+    r"(?<![少危汚])ない",
+    re.I,
+)
+SAID_SHARE = 0.6  # share of a condition's character pairs a sentence needs to restate it
 
 
 @dataclass
@@ -61,10 +79,15 @@ class TextRule:
 
     def decide_from_answers(self, verdicts: list[bool | None]) -> bool | None:
         """The decision the answers so far support: a listed rule needs its items decided (or one
-        decisive answer); a rule in prose is decided by whatever its answered questions say."""
+        decisive answer); a rule in prose is decided by whatever its answered sentences say,
+        each read with its own polarity ("you can't X if Y" answered yes means no)."""
         if self.listed:
             return self.decide(verdicts)
-        known: list[bool | None] = [v for v in verdicts if v is not None]
+        known: list[bool | None] = [
+            (not v) if _EXCLUDES.search(c) else v
+            for c, v in zip(self.conditions, verdicts, strict=True)
+            if v is not None
+        ]
         return self.decide(known) if known else None
 
 
@@ -80,8 +103,8 @@ def text_rule(text: str, max_sentences: int = 6) -> TextRule:
         items = [s.strip() for s in sentences if len(s.strip()) > 3][:max_sentences]
     listed = len(items) > 1 and bool(first)
     explicit_any = bool(_ANY.search(lead)) or any(re.search(r"\bor\s*$", i) for i in items[:-1])
-    explicit_all = bool(re.search(r"\ball of\b|\band\s*$|すべて|全て", lead, re.I)) or any(
-        re.search(r"\band\s*$", i) for i in items[:-1]
+    explicit_all = not explicit_any and (
+        bool(_ALL.search(lead)) or any(re.search(r"\band\s*$", i) for i in items[:-1])
     )
     return TextRule(
         conditions=items or [body[:300]],
@@ -165,7 +188,29 @@ def answers_to(conditions: list[str], message: str) -> list[bool | None]:
             k = max(range(len(conditions)), key=lambda i: (share[i], -i), default=-1)
             if k < 0 or share[k] == 0.0:
                 continue
-        out[k] = said if out[k] is None else (out[k] and said)
+        if out[k] is None:
+            out[k] = said
+        else:
+            out[k] = (out[k] or said) if _OR.search(conditions[k]) else (out[k] and said)
+    return out
+
+
+def told_in_passing(conditions: list[str], message: str) -> list[bool | None]:
+    """Each condition as a sentence the operator stated (not a question, not an answer to one)
+    restates it: the sentence with the largest share of the condition's character pairs, at
+    least ``SAID_SHARE``; it holds unless exactly one of the two is negated ("The business I
+    own is not registered for VAT" against "your business is registered for VAT"). None where no
+    sentence restates the condition."""
+    stated = [f for f in facts_of(message) if answered(f) is None and not f.endswith(("?", "？"))]
+    out: list[bool | None] = []
+    for c in conditions:
+        g = char_pairs(c)
+        shares = [(len(char_pairs(f) & g) / len(g), f) for f in stated] if g else []
+        share, best = max(shares, default=(0.0, ""), key=lambda x: x[0])
+        if share < SAID_SHARE:
+            out.append(None)
+            continue
+        out.append(bool(_NEGATION.search(best)) == bool(_NEGATION.search(c)))
     return out
 
 

@@ -347,6 +347,47 @@ def test_an_answer_decides_the_condition_our_question_quoted_and_nothing_else() 
     assert prose.decide_from_answers(answers_to(prose.conditions, "A farmer? Yes.")) is True
 
 
+def test_a_condition_the_operator_restates_is_decided_by_its_polarity() -> None:
+    from pipeline.text_rules import told_in_passing
+
+    conditions = ["your shop is registered for the sales tax", "you have a delivery van"]
+    # the statement restates the first condition, negated: false; the van is not mentioned
+    said = "Our shop is not registered for the sales tax yet. Can I add it to the bill?"
+    assert told_in_passing(conditions, said) == [False, None]
+    assert told_in_passing(conditions, "Our shop is registered for the sales tax.") == [True, None]
+    # both sides negated: the condition holds
+    neg = ["the invoice has no purchase order"]
+    assert told_in_passing(neg, "This invoice has no purchase order at all.") == [True]
+    # a question that restates the condition states nothing; nor does a sentence about else
+    assert told_in_passing(conditions, "Is our shop registered for the sales tax?") == [None, None]
+    assert told_in_passing(conditions, "We sell tea in the market.") == [None, None]
+    ja = ["取引先が新規の会社", "出張先が海外"]
+    assert told_in_passing(ja, "取引先は新規の会社ではありません。") == [False, None]
+    assert told_in_passing(ja, "今回の出張先は海外です。日当は出ますか？") == [None, True]
+
+
+def test_answers_are_combined_by_the_grammar_of_the_condition_and_its_rule() -> None:
+    from pipeline.text_rules import answers_to, text_rule
+
+    # a condition met by either part: one "yes" is enough, whatever the other answer
+    either = ["you retire or you move abroad"]
+    msg = "Do you retire? No. Do you move abroad? Yes."
+    assert answers_to(either, msg) == [True]
+    both = ["you retire and you move abroad"]
+    assert answers_to(both, msg) == [False]
+    # a sentence that excludes: a "yes" to its condition means no
+    prose = text_rule("You cannot claim the grant if you own a second home.")
+    verdicts = answers_to(prose.conditions, "Do you own a second home? Yes.")
+    assert prose.decide_from_answers(verdicts) is False
+    verdicts = answers_to(prose.conditions, "Do you own a second home? No.")
+    assert prose.decide_from_answers(verdicts) is True
+    # a lead that says every item is needed is a known "all"; "one of" still means any
+    must = text_rule("To get the pass you must:\n* be over 18\n* live in the city")
+    assert must.combination_known and not must.any_of
+    one = text_rule("You must meet one of the following:\n* be over 18\n* live in the city")
+    assert one.combination_known and one.any_of
+
+
 def test_all_or_any_is_the_models_pick_against_its_lean() -> None:
     import math
 
