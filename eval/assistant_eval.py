@@ -137,7 +137,6 @@ def run(ctx: EvalContext) -> Section:
                     "answer_choose",
                     "answer_row",
                     "answer_yesno",
-                    "answer_combination",
                     "answer_same",
                 )
             ],

@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from .adapters.llm import ChatModel
-from .choose import CONTENT_FREE, LETTERS, calibrated, choose
+from .choose import LETTERS, choose
 from .conditions import Case, Verdict, bounds_of, evaluate_row, language_of, missing_question
 from .models import AnyElement, Exception_, Finding, Judgment, RuleRow, Task
 from .prompts import load_prompt
 from .retrieve import Retrieved
-from .text_rules import TextRule, answers_to, char_pairs, text_rule, told_in_passing
+from .text_rules import answers_to, char_pairs, text_rule, told_in_passing
 
 Shape = Literal["how", "who", "yesno"]
 MAX_OPTIONS = 5
@@ -488,8 +488,6 @@ class Composer:
             a if a is not None else t
             for a, t in zip(answers_to(rule.conditions, question), told, strict=True)
         ]
-        if rule.listed and not rule.combination_known and any(v is not None for v in verdicts):
-            rule.any_of = self.any_of(rule)
         verdict = rule.decide_from_answers(verdicts)
         if verdict is None:
             unknown = next(c for c, v in zip(rule.conditions, verdicts, strict=True) if v is None)
@@ -509,24 +507,6 @@ class Composer:
         msgs = load_prompt("answer_same").render(first=_judgment_line(a), second=_judgment_line(b))
         choice = choose(self._llm_factory(), msgs, ["Y", "N"])
         return choice.p("Y") >= SAME_PROBABILITY
-
-    def any_of(self, rule: TextRule) -> bool:
-        """Does the list need all of its items, or is one enough? (the text does not say)
-
-        The model's pick is calibrated against its pick for a content-free list ("N/A" items
-        under an "N/A" lead): the 1.5B answered "all" for every one of 52 OR-ShARC dev lists
-        (decisions 0.339 on 115 utterances), calibrated 0.53 (docs/benchmarks.md)."""
-        prompt = load_prompt("answer_combination")
-
-        def pick(lead: str, items: list[str]) -> dict[str, float]:
-            msgs = prompt.render(lead=lead, items="\n".join(f"- {c}" for c in items))
-            return choose(self._llm_factory(), msgs, ["A", "B"]).probs
-
-        probs = calibrated(
-            pick(rule.lead, rule.conditions),
-            pick(CONTENT_FREE, [CONTENT_FREE] * len(rule.conditions)),
-        )
-        return probs.get("B", 0.0) > probs.get("A", 0.0)
 
     # ------------------------------------------------------------------ conflicts
 

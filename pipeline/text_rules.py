@@ -1,7 +1,8 @@
 """Text-only rules (an imported rulebook, a policy snippet): no reviewed fields, only text.
 
 The rule's conditions are read off the text (list items, else sentences) with the grammar of
-lists: "any of" / "all of" / "you must:", and a lead that excludes ("you can't get X if: ...").
+lists: "any of" / "all of" / "you must:" (a list whose lead says neither is read as
+alternatives), and a lead that excludes ("you can't get X if: ...").
 The operator's message is read as facts: its sentences, and a question we asked joined with the
 operator's answer to it ("Are you under 19? Yes."). An answered question decides the condition
 it quotes (our follow-up questions quote the condition whole), else the one with the largest
@@ -55,7 +56,6 @@ class TextRule:
     conditions: list[str]
     any_of: bool = False  # one condition is enough (else: all are needed)
     excludes: bool = False  # meeting the conditions means "no" (you can't get X if: ...)
-    combination_known: bool = True  # the text says "all" or "any"; else the model decides
     lead: str = ""  # the sentence that introduces the list
     listed: bool = False  # the conditions are the text's list items (else its sentences)
 
@@ -108,11 +108,13 @@ def text_rule(text: str, max_sentences: int = 6) -> TextRule:
     )
     return TextRule(
         conditions=items or [body[:300]],
-        any_of=explicit_any,
+        # a list whose lead does not say "all" is read as alternatives: the 1.5B model's pick
+        # (calibrated) did worse than this on OR-ShARC dev, and no threshold on it did better
+        # (docs/benchmarks.md, session 12)
+        any_of=explicit_any or (listed and not explicit_all),
         # the lead of a list says whether meeting its items excludes; a rule in prose has no
         # lead (a "cannot" in another of its sentences says nothing of the one answered)
         excludes=listed and bool(_EXCLUDES.search(lead)),
-        combination_known=explicit_any or explicit_all or len(items) <= 1,
         lead=lead,
         listed=listed,
     )

@@ -200,7 +200,7 @@ def test_a_text_rule_is_decided_by_the_answers_and_asks_for_what_is_missing() ->
     from pipeline.retrieve import Retrieved
 
     snippet = (
-        "## Apprentices\n\nYou can get the grant if you:\n\n* are under 19\n"
+        "## Apprentices\n\nYou can get the grant if you meet all of these:\n\n* are under 19\n"
         "* are in the first year of an apprenticeship"
     )
     cand = Candidate(Retrieved("S0001", snippet, {}, 0.0, 0.9), None)
@@ -210,15 +210,14 @@ def test_a_text_rule_is_decided_by_the_answers_and_asks_for_what_is_missing() ->
     comp = Composer(lambda: llm).compose("I'm 17. Can I get the grant?", [cand])
     assert comp.decision == "inquire"
     assert comp.lines[0].text == "Is this true for you: are under 19?"
-    # one answer yes: the other item is still needed (choose S0001; the list needs all: A,
-    # and A for the content-free list the pick is calibrated against)
-    llm = FakeChat(["A", "A", "A"])
+    # one answer yes: the other item is still needed (the list needs all)
+    llm = FakeChat(["A"])
     msg = "Are you under 19? Yes. Can I get the grant?"
     comp = Composer(lambda: llm).compose(msg, [cand])
     assert comp.decision == "inquire"
     assert comp.lines[0].text == "Is this true for you: are in the first year of an apprenticeship?"
     # both answered, in any order: the list decides, and the model is never asked about a fact
-    llm = FakeChat(["A", "A", "A"])
+    llm = FakeChat(["A"])
     msg = "Are you in the first year of your apprenticeship? Yes. Under 19? Yes. Can I get it?"
     comp = Composer(lambda: llm).compose(msg, [cand])
     assert comp.decision == "yes" and comp.lines[0].text == "Yes."
@@ -229,14 +228,16 @@ def test_one_answer_no_decides_a_rule_that_needs_every_item() -> None:
     from pipeline.compose import Candidate, Composer
     from pipeline.retrieve import Retrieved
 
-    snippet = "You can get the grant if you:\n* are under 19\n* are in your first year"
+    snippet = "To get the grant you must:\n* be under 19\n* be in your first year"
     cand = Candidate(Retrieved("S0001", snippet, {}, 0.0, 0.9), None)
     msg = "I'm a student. Are you in your first year? No. Can I get it?"
-    llm = FakeChat(["A", "A", "A"])  # choose S0001; all items needed (A; content-free: A)
+    llm = FakeChat(["A"])  # choose S0001, the only model call
     comp = Composer(lambda: llm).compose(msg, [cand])
     assert comp.decision == "no"
     # the same answer to a list where one item is enough leaves the other to ask about
-    llm = FakeChat(["A", "B", "A"])  # one item is enough (B), where content-free gives A
+    anyone = "You can get the grant if you:\n* are under 19\n* are in your first year"
+    cand = Candidate(Retrieved("S0001", anyone, {}, 0.0, 0.9), None)
+    llm = FakeChat(["A"])
     comp = Composer(lambda: llm).compose(msg, [cand])
     assert comp.decision == "inquire" and "under 19" in comp.lines[0].text
 
@@ -383,34 +384,18 @@ def test_answers_are_combined_by_the_grammar_of_the_condition_and_its_rule() -> 
     assert prose.decide_from_answers(verdicts) is True
     # a lead that says every item is needed is a known "all"; "one of" still means any
     must = text_rule("To get the pass you must:\n* be over 18\n* live in the city")
-    assert must.combination_known and not must.any_of
+    assert not must.any_of
     one = text_rule("You must meet one of the following:\n* be over 18\n* live in the city")
-    assert one.combination_known and one.any_of
+    assert one.any_of
 
 
-def test_all_or_any_is_the_models_pick_against_its_lean() -> None:
-    import math
-
-    from pipeline.adapters.llm import Completion
-    from pipeline.compose import Composer
-    from pipeline.text_rules import text_rule
-
-    class Lean(FakeChat):
-        """Answers with given probabilities (first-token log-probabilities)."""
-
-        def __init__(self, answers: list[dict[str, float]]):
-            super().__init__()
-            self.answers = answers
-
-        def complete(self, messages: Any, schema: Any = None, max_tokens: int = 2048,
-                     top_logprobs: int = 0) -> Any:  # fmt: skip
-            probs = self.answers.pop(0)
-            lp = [{k: math.log(v) for k, v in probs.items()}]
-            return Completion(text=max(probs, key=lambda k: probs[k]), top_logprobs=lp)
+def test_a_list_whose_lead_says_neither_all_nor_any_is_read_as_alternatives() -> None:
+    from pipeline.text_rules import answers_to, text_rule
 
     rule = text_rule("You may also claim it in:\n* Barbados\n* Israel")
-    # "all" (A) is the likelier letter, but less so than for a list that says nothing
-    llm = Lean([{"A": 0.6, "B": 0.4}, {"A": 0.8, "B": 0.2}])
-    assert Composer(lambda: llm).any_of(rule) is True
-    llm = Lean([{"A": 0.9, "B": 0.1}, {"A": 0.8, "B": 0.2}])
-    assert Composer(lambda: llm).any_of(rule) is False
+    assert rule.any_of
+    assert rule.decide_from_answers(answers_to(rule.conditions, "Israel? Yes.")) is True
+    # the lead or the items say "all": every item is needed
+    both = text_rule("You can claim it if you are:\n* over 18 and\n* resident in Israel")
+    assert not both.any_of
+    assert both.decide_from_answers(answers_to(both.conditions, "Over 18? Yes.")) is None
