@@ -28,8 +28,8 @@ from dataclasses import dataclass
 _ITEM = re.compile(r"^\s*(?:[*\-•・]|\d+[.)])\s*(.+?)\s*$", re.M)
 _ANY = re.compile(r"\b(?:any|one) of\b|\beither\b|\bat least one\b|いずれか|どれか", re.I)
 _EXCLUDES = re.compile(
-    r"\b(?:can(?:no|'|’)t|cannot|won(?:'|’)t|will not|not (?:eligible|entitled|allowed|permitted)|"
-    r"prohibited|must not|may not)\b|できません|対象外|禁止",
+    r"\b(?:can(?:no|'|’)t|cannot|won(?:'|’)t|will not|must not|may not|prohibited)\b|"
+    r"(?:\bnot|n't|n’t) (?:be )?(?:eligible|entitled|allowed|permitted)\b|できません|対象外|禁止",
     re.I,
 )
 # a lead that needs every item ("You must:", "you need to"); "one of" still wins (_ANY)
