@@ -102,9 +102,11 @@ def text_rule(text: str, max_sentences: int = 6) -> TextRule:
         sentences = re.split(r"(?<=[.。!?！？])\s+", body)
         items = [s.strip() for s in sentences if len(s.strip()) > 3][:max_sentences]
     listed = len(items) > 1 and bool(first)
-    explicit_any = bool(_ANY.search(lead)) or any(re.search(r"\bor\s*$", i) for i in items[:-1])
+    explicit_any = bool(_ANY.search(lead)) or any(
+        re.search(r"\bor\s*$", i, re.I) for i in items[:-1]
+    )
     explicit_all = not explicit_any and (
-        bool(_ALL.search(lead)) or any(re.search(r"\band\s*$", i) for i in items[:-1])
+        bool(_ALL.search(lead)) or any(re.search(r"\band\s*$", i, re.I) for i in items[:-1])
     )
     return TextRule(
         conditions=items or [body[:300]],

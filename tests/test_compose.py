@@ -382,6 +382,8 @@ def test_answers_are_combined_by_the_grammar_of_the_condition_and_its_rule() -> 
     assert prose.decide_from_answers(verdicts) is False
     verdicts = answers_to(prose.conditions, "Do you own a second home? No.")
     assert prose.decide_from_answers(verdicts) is True
+    # "aren't entitled" excludes like "not entitled"
+    assert text_rule("These people aren't entitled to it:\n* guests\n* interns").excludes
     # a lead that says every item is needed is a known "all"; "one of" still means any
     must = text_rule("To get the pass you must:\n* be over 18\n* live in the city")
     assert not must.any_of
@@ -398,4 +400,5 @@ def test_a_list_whose_lead_says_neither_all_nor_any_is_read_as_alternatives() ->
     # the lead or the items say "all": every item is needed
     both = text_rule("You can claim it if you are:\n* over 18 and\n* resident in Israel")
     assert not both.any_of
+    assert not text_rule("It is paid to staff who:\n* joined; AND\n* stayed a year").any_of
     assert both.decide_from_answers(answers_to(both.conditions, "Over 18? Yes.")) is None
