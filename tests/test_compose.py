@@ -402,3 +402,66 @@ def test_a_list_whose_lead_says_neither_all_nor_any_is_read_as_alternatives() ->
     assert not both.any_of
     assert not text_rule("It is paid to staff who:\n* joined; AND\n* stayed a year").any_of
     assert both.decide_from_answers(answers_to(both.conditions, "Over 18? Yes.")) is None
+
+
+class _Leaning(FakeChat):
+    """Answers with given first-token probabilities (log-probabilities), one dict per call."""
+
+    def __init__(self, *answers: dict[str, float]):
+        super().__init__()
+        self.answers = list(answers)
+
+    def complete(self, messages: Any, schema: Any = None, max_tokens: int = 2048,
+                 top_logprobs: int = 0) -> Any:  # fmt: skip
+        import math
+
+        from pipeline.adapters.llm import Completion
+
+        probs = self.answers.pop(0)
+        lp = [{k: math.log(v) for k, v in probs.items() if v > 0}]
+        return Completion(text=max(probs, key=lambda k: probs[k]), top_logprobs=lp)
+
+
+def _cand(el: Any) -> Any:
+    from pipeline.compose import Candidate
+    from pipeline.retrieve import Retrieved
+
+    return Candidate(Retrieved(el.id, el.summary, {}, 0.0, 0.9), el)
+
+
+def test_an_exception_whose_trigger_the_question_does_not_state_weighs_less() -> None:
+    from pipeline.compose import weigh_triggers
+
+    lost = Exception_(
+        id="X0001", interview_id="i", summary="紛失時", trigger="領収書をなくした",
+        handling="出金伝票を書く",
+    )  # fmt: skip
+    task = Task(id="T0001", interview_id="i", summary="申請する", action="楽楽精算で申請する")
+    probs = {"X0001": 0.6, "T0001": 0.4, "N": 0.0}
+    cands = [_cand(lost), _cand(task)]
+    other = weigh_triggers("経費の申請は誰が承認しますか？", cands, probs)
+    assert other["T0001"] > other["X0001"]
+    assert abs(other["T0001"] + other["X0001"] - 1.0) < 1e-9
+    said = weigh_triggers("領収書をなくしてしまいました。どうすれば？", cands, probs)
+    assert said == probs
+
+
+def test_a_how_question_between_two_close_rules_gets_both() -> None:
+    from pipeline.compose import Composer
+
+    apply = Task(id="T0001", interview_id="i", summary="申請", action="楽楽精算で経費を申請する")
+    check = Task(id="T0002", interview_id="i", summary="照合", action="領収書と申請金額を照合する")
+    cands = [_cand(apply), _cand(check)]
+    q = "経費の精算はどうすればいいですか？"
+    # the model leans to the second; with retrieval's order the two end up close: both shown
+    comp = Composer(lambda: _Leaning({"A": 0.3, "B": 0.7, "N": 0.0})).compose(q, cands)
+    assert comp.ids == ["T0001", "T0002"] or comp.ids == ["T0002", "T0001"]
+    # one clear choice: only that rule
+    comp = Composer(lambda: _Leaning({"A": 0.9, "B": 0.1, "N": 0.0})).compose(q, cands)
+    assert comp.ids == ["T0001"]
+    # a yes/no question is answered from one rule only
+    yn = "楽楽精算で申請しますか？"
+    comp = Composer(lambda: _Leaning({"A": 0.3, "B": 0.7, "N": 0.0}, {"Y": 0.9, "N": 0.1})).compose(
+        yn, cands
+    )
+    assert len(comp.ids) == 1
