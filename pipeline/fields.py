@@ -508,10 +508,15 @@ def build(
             # "no rule" needs a second signal (the model's own remark, or the lexicon); else the
             # rule is only not said here
             criterion = CriterionStatus.UNSTATED
-        decision = _keep(answer.decision, text, dropped) or _short(ctx.quote)
+        decision = _keep(answer.decision, text, dropped)
+        if decision and is_a_case(decision, rules):
+            decision = ""  # the model wrote a case ("5万円を超える場合は"), not what is decided
+        if not rules:
+            decision = decision or _short(ctx.quote)
+        summary = decision or _short(" / ".join(f"{r.condition} → {r.outcome}" for r in rules))
         return [
             Judgment(
-                summary=decision,
+                summary=summary,
                 evidence=evidence,
                 decision=decision,
                 rules=rules,
@@ -583,6 +588,23 @@ def complete_rules(
     text = context_of(group, units, transcript).text
     for el in judgments:
         el.rules = other_side(llm, cache, record, el.rules, el.decision, text, lang)
+
+
+# the grammar of a conditional clause's ends (closed word classes): 「…場合は」「…なら」, "if …"
+_CASE_ENDS = re.compile(
+    r"(?:の)?(?:場合|とき|時|際)(?:に)?(?:は|には)?[、,]?$|(?:なら|ならば|たら|れば)[、,]?$|"
+    r"^(?:if|when|where|in case)\b\s*|[,:]$",
+    re.I,
+)
+
+
+def is_a_case(decision: str, rules: list[RuleRow]) -> bool:
+    """The decision field holds one of the rule's cases instead of what is decided: without its
+    conditional ending (「場合は」, "if") it is a row's condition."""
+    core = _CASE_ENDS.sub("", decision.strip().rstrip("。.")).strip()
+    return bool(core) and any(
+        core == r.condition.strip() or fuzz.ratio(core, r.condition.strip()) >= 90 for r in rules
+    )
 
 
 def _short(quote: str) -> str:

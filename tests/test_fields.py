@@ -225,3 +225,53 @@ def test_a_step_starts_at_the_beginning_of_a_word() -> None:
     ja = "出荷が終わると、伝票を印刷して、倉庫に渡します。"
     got = _locate_steps([TaskStep(action="出荷"), TaskStep(action="伝票を印刷")], ja)
     assert got is not None and ja[got[1] :].startswith("伝票を印刷")
+
+
+class CaseAsDecisionChat(FakeChat):
+    """Writes the rule's case into the decision field (as the 1.5B did for ja_smoke)."""
+
+    def _next(self) -> str:
+        schema = self.schemas[-1] or {}
+        if schema.get("title") == "Label":
+            return json.dumps({"label": "judgment"})
+        if schema.get("title") == "JudgmentFields":
+            row = {"condition": "5万円を超える", "outcome": "部長の承認が必要"}
+            return json.dumps({"decision": "5万円を超える場合は", "rules": [row],
+                               "decider": "部長", "criterion": "stated"})  # fmt: skip
+        return json.dumps({"label": "none"})
+
+
+@pytest.mark.parametrize(
+    ("decision", "expected"),
+    [
+        ("5万円を超える場合は", True),
+        ("5万円を超えるなら", True),
+        ("if the invoice is over $5,000", True),
+        ("経費の承認者を決める", False),
+        ("who approves the invoice", False),
+    ],
+)
+def test_a_decision_that_is_one_of_the_rules_cases_is_recognised(
+    decision: str, expected: bool
+) -> None:
+    from pipeline.fields import is_a_case
+    from pipeline.models import RuleRow
+
+    rows = [
+        RuleRow(condition="5万円を超える", outcome="部長の承認"),
+        RuleRow(condition="the invoice is over $5,000", outcome="the CFO approves"),
+    ]
+    assert is_a_case(decision, rows) is expected
+
+
+def test_a_judgment_whose_decision_is_a_case_is_summarised_by_its_rows() -> None:
+    from pipeline.models import Judgment
+
+    seg = Segment(id="s0001", start=0.0, end=4.0, speaker="担当",
+                  text="5万円を超える場合は、部長の承認が必要です。")  # fmt: skip
+    tr = Transcript(interview_id="int_a", language=Language.JA, segments=[seg], duration=4.0)
+    els = [e for e in extract(tr, CaseAsDecisionChat(default="{}")).elements
+           if isinstance(e, Judgment)]  # fmt: skip
+    assert len(els) == 1
+    assert els[0].decision == ""
+    assert els[0].summary == "5万円を超える → 部長の承認が必要"
