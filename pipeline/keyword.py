@@ -4,9 +4,10 @@ chromadb has no keyword search in local mode, so this module keeps its own inver
 Japanese text is split by Sudachi in mode C, which keeps business compounds whole
 (経費精算, 承認ルート); each compound also contributes its mode-A parts (経費, 精算), so a
 question that says 経費 still meets a rule that says 経費精算. Particles, auxiliaries and
-punctuation are dropped and words are normalised (申し込み -> 申込). English (and any text
-without Japanese characters) is lower-cased, split on letters and digits, stop words dropped
-and plurals folded.
+punctuation are dropped and words are normalised (申し込み -> 申込). A word in Latin script
+inside Japanese text is kept as written as well as in Sudachi's normal form (its katakana).
+English (and any text without Japanese characters) is lower-cased, split on letters and
+digits, stop words dropped and plurals folded.
 
 The index lives in memory. It is derived data: :meth:`KeywordIndex.rebuild` recreates it from
 the documents in the vector store; :meth:`save`/:meth:`load` keep a copy on disk between runs.
@@ -38,6 +39,9 @@ this to was we were what when where which who whom why will with would you your 
 being any all also may must not no yes"""
 STOPWORDS = frozenset(_STOP.split())
 FILTER_FIELDS = ("kind", "interview_id", "business_area")
+# the saved index holds tokens: a copy saved by another tokenizer version is rebuilt
+# (2: Latin-script words in Japanese text kept as written)
+TOKENS_VERSION = 2
 
 _local = threading.local()
 
@@ -72,6 +76,16 @@ def _japanese(text: str) -> list[str]:
         if m.part_of_speech()[0] in _SKIP_POS:
             continue
         surface = m.normalized_form().lower()
+        written = m.surface().lower()
+        if _WORD.fullmatch(written):
+            # a word in Latin script is kept as written (Sudachi's normal form of "journal" is
+            # ジャーナル, which an English question never says), plus that normal form, which a
+            # Japanese question may say (Excel / エクセル)
+            if written not in STOPWORDS:
+                out.append(_fold(written))
+                if surface != written and not _WORD.fullmatch(surface):
+                    out.append(surface)
+            continue
         if _WORD.fullmatch(surface):
             if surface not in STOPWORDS:
                 out.append(_fold(surface))
@@ -249,7 +263,7 @@ class KeywordIndex:
     def save(self, path: Path) -> None:
         with self._lock:
             docs = {i: (self._terms[s], self._meta[s]) for i, s in self._slot.items()}
-            payload = {"version": 1, "generation": self.generation, "docs": docs}
+            payload = {"version": TOKENS_VERSION, "generation": self.generation, "docs": docs}
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         with tmp.open("wb") as f:
@@ -263,7 +277,7 @@ class KeywordIndex:
                 payload = pickle.load(f)  # our own file in the workspace
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
             return False
-        if not isinstance(payload, dict) or payload.get("version") != 1:
+        if not isinstance(payload, dict) or payload.get("version") != TOKENS_VERSION:
             return False
         with self._lock:
             self.clear()

@@ -25,6 +25,16 @@ def test_english_words_are_lowercased_without_stopwords_or_plurals() -> None:
     assert tokenize("Are the Benefits for Families taxable?") == ["benefit", "family", "taxable"]
 
 
+def test_an_english_element_with_japanese_field_labels_is_found_by_its_english_words() -> None:
+    # the indexed text of an element carries bilingual labels (判断/Decision): its English words
+    # must stay English, not Sudachi's katakana (journal -> ジャーナル)
+    kw = KeywordIndex()
+    kw.add("j", "Journal entry approval: over $50,000 to the CFO\n判断/Decision: who approves")
+    kw.add("t", "Revalue foreign currency balances\n作業/Task: revaluation")
+    assert [h.id for h in kw.search("Who has to approve journal entries?")] == ["j"]
+    assert "journal" in tokenize("判断/Decision: journal entries")
+
+
 def test_bm25_ranks_the_document_with_the_rare_term_first() -> None:
     kw = KeywordIndex()
     kw.add("a", "経費精算は毎月25日締めです。")
@@ -54,6 +64,11 @@ def test_keyword_index_survives_save_and_load(tmp_path: Path) -> None:
     again = KeywordIndex()
     assert again.load(tmp_path / "kw.pkl") and again.generation == "g1"
     assert [h.id for h in again.search("differences", filters={"kind": ["judgment"]})] == ["x"]
+    import pickle
+
+    old = {"version": 1, "generation": "g0", "docs": {}}
+    (tmp_path / "old.pkl").write_bytes(pickle.dumps(old))
+    assert not KeywordIndex().load(tmp_path / "old.pkl")  # other tokens: rebuilt instead
     (tmp_path / "bad.pkl").write_bytes(b"not a pickle")
     assert not KeywordIndex().load(tmp_path / "bad.pkl")
 
