@@ -46,6 +46,13 @@ _NEGATION = re.compile(
     r"(?<![少危汚])ない",
     re.I,
 )
+# an obligation written with two negations (「取らないといけません」, 「なければならない」) is
+# not a negation
+_OBLIGATION = re.compile(
+    r"(?:ないと|なくては|なければ|なきゃ)(?:いけ|なら|だめ|ダメ)(?:ない|ません|ず)?|"
+    r"\b(?:can(?:no|'|’)t|cannot) (?:help but|wait)\b",
+    re.I,
+)
 SAID_SHARE = 0.6  # share of a condition's character pairs a sentence needs to restate it
 
 
@@ -199,6 +206,11 @@ def answers_to(conditions: list[str], message: str) -> list[bool | None]:
     return out
 
 
+def negated(text: str) -> bool:
+    """The text says "not" (an obligation said with two negations does not count)."""
+    return bool(_NEGATION.search(_OBLIGATION.sub(" ", text)))
+
+
 def told_in_passing(conditions: list[str], message: str) -> list[bool | None]:
     """Each condition as a sentence the operator stated (not a question, not an answer to one)
     restates it: the sentence with the largest share of the condition's character pairs, at
@@ -214,7 +226,7 @@ def told_in_passing(conditions: list[str], message: str) -> list[bool | None]:
         if share < SAID_SHARE:
             out.append(None)
             continue
-        out.append(bool(_NEGATION.search(best)) == bool(_NEGATION.search(c)))
+        out.append(negated(best) == negated(c))
     return out
 
 

@@ -365,6 +365,10 @@ def test_a_condition_the_operator_restates_is_decided_by_its_polarity() -> None:
     ja = ["取引先が新規の会社", "出張先が海外"]
     assert told_in_passing(ja, "取引先は新規の会社ではありません。") == [False, None]
     assert told_in_passing(ja, "今回の出張先は海外です。日当は出ますか？") == [None, True]
+    # an obligation said with two negations is not a negation
+    must = ["部長の承認を取る"]
+    assert told_in_passing(must, "今回は部長の承認を取らないといけません。") == [True]
+    assert told_in_passing(must, "今回は部長の承認を取りません。") == [False]
 
 
 def test_answers_are_combined_by_the_grammar_of_the_condition_and_its_rule() -> None:
