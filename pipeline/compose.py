@@ -164,6 +164,7 @@ L = {
         "exception": "例外",
         "rule": "判断",
         "which_case": "次のどの場合に当たりますか？",
+        "related": "関連",
     },
     "en": {
         "yes": "Yes.",
@@ -185,6 +186,7 @@ L = {
         "exception": "Exception",
         "rule": "Rule",
         "which_case": "Which of these cases applies?",
+        "related": "Related",
     },
 }
 
@@ -339,7 +341,9 @@ class Composer:
                 and isinstance(runner.element, Task | Judgment)
                 and probs[runner.id] >= RELATED_RATIO * top
             ):
-                for line in self._render(question, shape, lang, runner, comp):
+                for i, line in enumerate(self._render(question, shape, lang, runner, comp)):
+                    if i == 0:  # said as the other rule that may be meant
+                        line = Line(f"{L[lang]['related']}: {line.text}", line.ids)
                     comp.lines.append(line)
                     yield line
         if comp.decision not in ("inquire",):
