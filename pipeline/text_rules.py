@@ -32,10 +32,12 @@ _EXCLUDES = re.compile(
     r"(?:\bnot|n't|n’t) (?:be )?(?:eligible|entitled|allowed|permitted)\b|できません|対象外|禁止",
     re.I,
 )
-# a lead that needs every item ("You must:", "you need to"); "one of" still wins (_ANY)
+# a lead that needs every item: "all of", "both", or a lead that ends in the modal the items
+# complete ("To get it you must:"; not "You must tell us if:", whose items are cases);
+# "one of" still wins (_ANY)
 _ALL = re.compile(
-    r"\ball of\b|\bboth\b|\bmust\b|\bneeds? to\b|\bha(?:ve|s) to\b|\brequired\b|"
-    r"すべて|全て|必ず|必要",
+    r"\ball of\b|\bboth\b|すべて|全て|"
+    r"\b(?:must|needs? to|ha(?:ve|s) to|(?:is|are) required to)(?: be| have)?\s*[:：]?\s*$",
     re.I,
 )
 # a condition met by either of its parts ("after 25 years or when you sell your home")

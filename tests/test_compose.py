@@ -393,6 +393,9 @@ def test_answers_are_combined_by_the_grammar_of_the_condition_and_its_rule() -> 
     assert not must.any_of
     one = text_rule("You must meet one of the following:\n* be over 18\n* live in the city")
     assert one.any_of
+    # a modal that governs the consequence, not the items: the items are cases
+    assert text_rule("You must tell us if:\n* you move house\n* you marry").any_of
+    assert text_rule("次の場合は部長の承認が必要です：\n・土曜日\n・日曜日").any_of
 
 
 def test_a_list_whose_lead_says_neither_all_nor_any_is_read_as_alternatives() -> None:
