@@ -43,6 +43,7 @@ from .models import (
     ReviewStatus,
     Segment,
     Transcript,
+    element_text,
 )
 from .retrieve import Filters, Retriever
 from .review import Reviewer
@@ -51,6 +52,12 @@ from .store import Store
 from .transcribe import transcribe_file, vocabulary_options
 
 Progress = Callable[[str, float], None]  # (stage message, fraction 0..1)
+
+
+def _same_as(el: AnyElement) -> tuple[str, str, str]:
+    """What makes a re-extracted element the same proposal: its kind, its quote and its fields."""
+    quote = el.evidence[0].quote if el.evidence else ""
+    return el.kind, quote, element_text(el)
 
 
 def _noop(_msg: str, _frac: float) -> None:
@@ -266,6 +273,13 @@ class Workspace:
         if not retry_failed_only:
             # a fresh run replaces earlier drafts; approved/rejected/retired stay untouched
             self.store.replace_elements(interview_id, [])
+        # an element a reviewer already decided on, found again unchanged, is not proposed again
+        reviewed = {
+            _same_as(e)
+            for e in self.store.list_elements(interview_id)
+            if e.status != ReviewStatus.DRAFT
+        }
+        run.elements = [e for e in run.elements if _same_as(e) not in reviewed]
         saved = self.store.add_elements(run.elements)  # ids assigned
         link(saved, transcript)
         for el in saved:

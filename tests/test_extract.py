@@ -699,3 +699,19 @@ def test_a_sentence_with_a_before_context_is_looked_at_twice_and_the_views_avera
     assert sum("二文目" in a for a in asked) == 2  # with and without "Before:"
     # alone, the view with "Before:" (0.6) would make a judgment; averaged (0.3) it is unsure
     assert not [e for e in run.elements if e.kind == "judgment"]
+
+
+def test_a_rerun_does_not_propose_again_what_the_reviewer_decided(make_workspace: Any) -> None:
+    from pipeline.models import Interview, ReviewStatus
+
+    ws = make_workspace(llm=LabelChat(LABELS))
+    interview = ws.store.add_interview(Interview(title="rerun"))
+    ws.store.save_transcript(hearing(iid=interview.id))
+    ws.extract(interview.id)
+    first = ws.store.list_elements(interview.id)
+    assert first
+    ws.approve_all(interview.id, "reviewer")
+    ws.extract(interview.id)  # the same answers: nothing new to review
+    again = ws.store.list_elements(interview.id)
+    assert len(again) == len(first)
+    assert all(e.status == ReviewStatus.APPROVED for e in again)
