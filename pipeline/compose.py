@@ -26,10 +26,10 @@ from typing import Literal
 from .adapters.llm import ChatModel
 from .choose import LETTERS, choose
 from .conditions import Case, Verdict, bounds_of, evaluate_row, language_of, missing_question
-from .models import AnyElement, Exception_, Finding, Judgment, RuleRow, Task
+from .models import AnyElement, Exception_, Finding, Judgment, RuleRow, Task, rows_text
 from .prompts import load_prompt
 from .retrieve import Retrieved
-from .text_rules import answers_to, char_pairs, text_rule, told_in_passing
+from .text_rules import char_pairs, text_rule, verdicts_of
 
 Shape = Literal["how", "who", "yesno"]
 MAX_OPTIONS = 5
@@ -202,7 +202,7 @@ def option_text(c: Candidate) -> str:
     if el is None:
         return _short(c.result.text, 220)
     if isinstance(el, Judgment):
-        rows = " / ".join(f"{r.condition} → {r.outcome}" for r in el.rules[:3])
+        rows = rows_text(el.rules[:3])
         return _short(
             f"判断/Judgment: {el.decision or el.summary}" + (f" / {rows}" if rows else "")
         )
@@ -504,11 +504,7 @@ class Composer:
             yield Line(_short(cand.result.text, 300), [cand.id])
             return
         rule = text_rule(cand.result.text)
-        told = told_in_passing(rule.conditions, question)
-        verdicts = [
-            a if a is not None else t
-            for a, t in zip(answers_to(rule.conditions, question), told, strict=True)
-        ]
+        verdicts = verdicts_of(rule.conditions, question)
         verdict = rule.decide_from_answers(verdicts)
         if verdict is None:
             unknown = next(c for c, v in zip(rule.conditions, verdicts, strict=True) if v is None)

@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from .inventory import Inventory, InventoryItem, Provenance
-from .models import AnyElement, Exception_, Judgment, Task
+from .models import AnyElement, Exception_, Judgment, Task, rows_text
 
 DifferenceKind = Literal["approval_route_varies", "contradiction"]
 Aspect = Literal["approver", "threshold", "deadline", "handler"]
@@ -131,7 +131,7 @@ def facts(el: AnyElement) -> dict[str, str]:
 
 def _stated(el: AnyElement, aspect: str, value: str) -> str:
     if aspect == "threshold" and isinstance(el, Judgment) and el.rules:
-        return " / ".join(f"{r.condition} → {r.outcome}" for r in el.rules)
+        return rows_text(el.rules)
     return value
 
 

@@ -45,6 +45,7 @@ from .models import (
     RuleRow,
     Task,
     Transcript,
+    rows_text,
 )
 from .prompts import load_prompt
 from .rule_complement import other_side
@@ -513,7 +514,7 @@ def build(
             decision = ""  # the model wrote a case ("5万円を超える場合は"), not what is decided
         if not rules:
             decision = decision or _short(ctx.quote)
-        summary = decision or _short(" / ".join(f"{r.condition} → {r.outcome}" for r in rules))
+        summary = decision or _short(rows_text(rules))
         return [
             Judgment(
                 summary=summary,
@@ -602,9 +603,7 @@ def is_a_case(decision: str, rules: list[RuleRow]) -> bool:
     """The decision field holds one of the rule's cases instead of what is decided: without its
     conditional ending (「場合は」, "if") it is a row's condition."""
     core = _CASE_ENDS.sub("", decision.strip().rstrip("。.")).strip()
-    return bool(core) and any(
-        core == r.condition.strip() or fuzz.ratio(core, r.condition.strip()) >= 90 for r in rules
-    )
+    return bool(core) and any(fuzz.ratio(core, r.condition.strip()) >= 90 for r in rules)
 
 
 def _short(quote: str) -> str:

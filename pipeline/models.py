@@ -273,6 +273,11 @@ class RuleRow(BaseModel):
     inferred: bool = False
 
 
+def rows_text(rules: list[RuleRow]) -> str:
+    """A judgment's rule rows on one line: "condition → outcome / ..."."""
+    return " / ".join(f"{r.condition} → {r.outcome}" for r in rules)
+
+
 class CriterionStatus(StrEnum):
     STATED = "stated"  # a rule is said explicitly
     UNSTATED = "unstated"  # a rule seems to exist but was not said

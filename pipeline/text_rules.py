@@ -208,6 +208,16 @@ def answers_to(conditions: list[str], message: str) -> list[bool | None]:
     return out
 
 
+def verdicts_of(conditions: list[str], message: str) -> list[bool | None]:
+    """Each condition as the operator's answers decide it, else as a statement of theirs
+    restates it (``answers_to``, then ``told_in_passing``); None where neither does."""
+    told = told_in_passing(conditions, message)
+    return [
+        a if a is not None else t
+        for a, t in zip(answers_to(conditions, message), told, strict=True)
+    ]
+
+
 def negated(text: str) -> bool:
     """The text says "not" (an obligation said with two negations does not count)."""
     return bool(_NEGATION.search(_OBLIGATION.sub(" ", text)))
@@ -219,11 +229,15 @@ def told_in_passing(conditions: list[str], message: str) -> list[bool | None]:
     least ``SAID_SHARE``; it holds unless exactly one of the two is negated ("The business I
     own is not registered for VAT" against "your business is registered for VAT"). None where no
     sentence restates the condition."""
-    stated = [f for f in facts_of(message) if answered(f) is None and not f.endswith(("?", "？"))]
+    stated = [
+        (f, char_pairs(f))
+        for f in facts_of(message)
+        if answered(f) is None and not f.endswith(("?", "？"))
+    ]
     out: list[bool | None] = []
     for c in conditions:
         g = char_pairs(c)
-        shares = [(len(char_pairs(f) & g) / len(g), f) for f in stated] if g else []
+        shares = [(len(pairs & g) / len(g), f) for f, pairs in stated] if g else []
         share, best = max(shares, default=(0.0, ""), key=lambda x: x[0])
         if share < SAID_SHARE:
             out.append(None)
