@@ -25,11 +25,19 @@ from typing import Literal
 
 from .adapters.llm import ChatModel
 from .choose import LETTERS, choose
-from .conditions import Case, Verdict, bounds_of, evaluate_row, language_of, missing_question
+from .conditions import (
+    Case,
+    Verdict,
+    bounds_of,
+    condition_holds,
+    evaluate_row,
+    language_of,
+    missing_question,
+)
 from .models import AnyElement, Exception_, Finding, Judgment, RuleRow, Task, rows_text
 from .prompts import load_prompt
 from .retrieve import Retrieved
-from .text_rules import char_pairs, text_rule, verdicts_of
+from .text_rules import AUX_START, case_of, char_pairs, text_rule, verdicts_of
 
 Shape = Literal["how", "who", "yesno"]
 MAX_OPTIONS = 5
@@ -66,11 +74,6 @@ _YESNO_EN = re.compile(
 
 
 _SENTENCE_END = re.compile(r"(?<=[。！？])|(?<=[.!?])\s+")
-# a yes/no question clause after a statement written without a full stop ("... VAT Can I ...?")
-_AUX_START = re.compile(
-    r"\b(?:Do|Does|Did|Is|Are|Was|Were|Can|Could|Should|Shall|Must|May|Might|Will|Would|Have|"
-    r"Has|Need|Am)\s+(?:I|we|you|my|our|the|a|an|it|they|he|she|this|that|these|there|someone)\b"
-)
 
 
 def question_sentence(text: str) -> str:
@@ -81,7 +84,7 @@ def question_sentence(text: str) -> str:
         return text.strip()
     asking = [s for s in sentences if s.endswith(("?", "？"))]
     last = (asking or sentences)[-1]
-    starts = [m.start() for m in _AUX_START.finditer(last)]
+    starts = [m.start() for m in AUX_START.finditer(last)]
     if language_of(last) == "en" and starts and not _YESNO_EN.match(last):
         last = last[starts[-1] :]
     return last
@@ -504,7 +507,13 @@ class Composer:
             yield Line(_short(cand.result.text, 300), [cand.id])
             return
         rule = text_rule(cand.result.text)
-        verdicts = verdicts_of(rule.conditions, question)
+        # answered or restated, else compared: a bound on an amount or a date against the case
+        # the operator states or supposes (not what they ask about: "Will I get up to £2,010?")
+        case = Case.of(case_of(question))
+        verdicts = [
+            v if v is not None else condition_holds(c, case)
+            for c, v in zip(rule.conditions, verdicts_of(rule.conditions, question), strict=True)
+        ]
         verdict = rule.decide_from_answers(verdicts)
         if verdict is None:
             unknown = next(c for c, v in zip(rule.conditions, verdicts, strict=True) if v is None)

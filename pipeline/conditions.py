@@ -15,10 +15,14 @@ from dataclasses import dataclass, field, replace
 from .models import RuleRow
 from .quantities import (
     Bound,
+    DateBound,
+    Period,
     Quantity,
     day_classes,
     money_words_near,
     parse_bounds,
+    parse_date_bounds,
+    parse_periods,
     parse_quantities,
 )
 
@@ -30,10 +34,19 @@ class Case:
     text: str
     quantities: list[Quantity] = field(default_factory=list)
     days: set[str] = field(default_factory=set)
+    periods: list[Period] = field(default_factory=list)
 
     @classmethod
     def of(cls, question: str) -> Case:
-        return cls(question, parse_quantities(question), day_classes(question))
+        periods = parse_periods(question)
+        quantities = [q for q in parse_quantities(question) if not _inside(q, periods)]
+        return cls(question, quantities, day_classes(question), periods)
+
+    def period(self) -> Period | None:
+        """The one time the operator names (a day, a month or a year); None when they name
+        none, or several different ones (which one a rule's date is about is not known)."""
+        spans = {(p.first, p.last) for p in self.periods}
+        return self.periods[0] if len(spans) == 1 else None
 
     def value_for(self, bound: Bound) -> Quantity | None:
         """The operator's quantity the bound applies to: same unit, and a rate where the rule
@@ -73,12 +86,31 @@ class Verdict:
     reason: str = ""  # e.g. "8万円 > 5万円"
 
 
+def _inside(q: Quantity, periods: list[Period]) -> bool:
+    """The quantity is part of a date (「2004年1月1日」 holds no bound on days)."""
+    return any(q.start < p.end and p.start < q.end for p in periods)
+
+
 def bounds_of(condition: str) -> list[Bound]:
-    """The comparisons a condition makes (quantities without a comparison word are ignored,
-    unless the condition holds nothing else: 「1万円」 alone reads as a limit of 1万円)."""
+    """The comparisons a condition makes on quantities (quantities without a comparison word
+    are ignored, and so are the numbers of a date)."""
+    periods = parse_periods(condition)
     found = parse_bounds(condition)
-    real = [b for b in found if b.op != "==" and b.quantity.unit]
-    return real
+    return [
+        b for b in found if b.op != "==" and b.quantity.unit and not _inside(b.quantity, periods)
+    ]
+
+
+def _date_verdict(row: RuleRow, bounds: list[DateBound], case: Case) -> Verdict:
+    """A condition on a date against the one time the operator names."""
+    p = case.period()
+    if p is None:
+        return Verdict(row, None, missing="date" if not case.periods else "")
+    results = [b.holds(p) for b in bounds]
+    holds = False if False in results else (None if None in results else True)
+    sign = {True: "✓", False: "✗", None: "?"}[holds]
+    said = "; ".join(b.period.text for b in bounds)
+    return Verdict(row, holds, reason=f"{p.text} / {said} {sign}")
 
 
 def evaluate_row(row: RuleRow, case: Case) -> Verdict:
@@ -95,12 +127,21 @@ def evaluate_row(row: RuleRow, case: Case) -> Verdict:
             reasons.append(f"{value.text} / {b.describe(language_of(row.condition))} {sign}")
         holds = None if None in results else all(bool(r) for r in results)
         return Verdict(row, holds, reason="; ".join(reasons))
+    dates = parse_date_bounds(row.condition)
+    if dates:
+        return _date_verdict(row, dates, case)
     days = day_classes(row.condition)
     if days:
         if not case.days:
             return Verdict(row, None, missing="day_kind")
         return Verdict(row, bool(days & case.days), reason=", ".join(sorted(days & case.days)))
     return Verdict(row, None)
+
+
+def condition_holds(condition: str, case: Case) -> bool | None:
+    """A condition of a text rule evaluated like a rule row's: true / false where its bounds
+    on quantities or dates can be compared with what the operator said, else None."""
+    return evaluate_row(RuleRow(condition=condition, outcome=""), case).holds
 
 
 def language_of(text: str) -> str:
@@ -122,6 +163,7 @@ MISSING_QUESTION = {
         "month": "何か月ですか？",
         "year": "何年ですか？",
         "day_kind": "その日は土日・祝日ですか、営業日ですか？",
+        "date": "それはいつですか？（日付）",
     },
     "en": {
         "JPY": "What is the amount?",
@@ -136,6 +178,7 @@ MISSING_QUESTION = {
         "month": "How many months?",
         "year": "How many years?",
         "day_kind": "Is that day a weekend or holiday, or a business day?",
+        "date": "When was that (the date)?",
     },
 }
 

@@ -458,3 +458,141 @@ def canonical(q: Quantity) -> str:
     """A unit-tagged token for indexing: 5万円 and 50,000円 and 五万円 all give ``50000JPY``."""
     v = int(q.value) if q.value == int(q.value) else q.value
     return f"{v}{q.unit}"
+
+
+# ------------------------------------------------------------------- periods and date bounds
+
+
+@dataclass(frozen=True)
+class Period:
+    """A time as said: a day, a month or a year ("in 1998" is the whole of 1998)."""
+
+    first: date
+    last: date
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class DateBound:
+    """A rule's bound on a date: "before 6 April 2016", 「2004年1月1日以降」, "after 1998"."""
+
+    op: Op
+    period: Period
+
+    def holds(self, p: Period) -> bool | None:
+        """Does the operator's period fall inside the bound? None when it straddles the bound
+        (a year named against a day inside that year)."""
+        b = self.period
+        if self.op == "<":
+            return True if p.last < b.first else (False if p.first >= b.first else None)
+        if self.op == "<=":
+            return True if p.last <= b.last else (False if p.first > b.last else None)
+        if self.op == ">":
+            return True if p.first > b.last else (False if p.last <= b.last else None)
+        if self.op == ">=":
+            return True if p.first >= b.first else (False if p.last < b.first else None)
+        return None
+
+
+_YEAR = r"(?:19|20)\d\d"
+_PERIOD_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("day", pattern) for pattern in _DATE_PATTERNS
+] + [
+    ("month", re.compile(rf"\b(?P<m>{_MONTH_ALT})\.?,?\s+(?:of\s+)?(?P<y>{_YEAR})\b", re.I)),
+    ("month", re.compile(rf"(?P<y>{_YEAR})\s*年\s*(?P<m>\d{{1,2}})\s*月(?!\s*\d{{1,2}}\s*日)")),
+    ("month", re.compile(rf"(?P<y>{_YEAR})[-/](?P<m>\d{{1,2}})(?![-/.]?\d)")),
+    # a year alone: not an amount (£2010), not part of a longer number, not a count of years
+    (
+        "year",
+        re.compile(
+            rf"(?<![\d$¥￥€£.,/-])(?P<y>{_YEAR})(?![\d,.]?\d)(?!\s*(?:年\s*\d|年間|years?\b))"
+        ),
+    ),
+]
+
+
+def _month_days(y: int, m: int) -> tuple[date, date]:
+    nxt = date(y + (m == 12), m % 12 + 1, 1)
+    return date(y, m, 1), date.fromordinal(nxt.toordinal() - 1)
+
+
+def parse_periods(text: str) -> list[Period]:
+    """Every day, month or year the text names, in order, each span read once (the most
+    precise reading wins: "6 April 2016" is a day, not a month and a year)."""
+    norm = normalize(text)
+    taken: list[tuple[int, int]] = []
+    out: list[Period] = []
+    for kind, pattern in _PERIOD_PATTERNS:
+        for m in pattern.finditer(norm):
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            y = int(m.group("y"))
+            said = _QUANTITY.match(norm, m.start())
+            unit = (said.group("unit") or "") if said else ""
+            if kind == "year" and unit and not unit.startswith("年"):
+                continue  # a count with a unit ("2000 hours"), not a year
+            try:
+                if kind == "year":
+                    first, last = date(y, 1, 1), date(y, 12, 31)
+                else:
+                    month = m.group("m")
+                    mon = int(month) if month.isdigit() else _MONTHS[month.lower()]
+                    if kind == "month":
+                        first, last = _month_days(y, mon)
+                    else:
+                        first = last = date(y, mon, int(m.group("d")))
+            except ValueError:
+                continue
+            taken.append((m.start(), m.end()))
+            out.append(Period(first, last, m.start(), m.end(), m.group(0)))
+    return sorted(out, key=lambda p: p.start)
+
+
+# comparison words of a date: before it in English, after it in Japanese
+_DATE_BEFORE_EN: list[tuple[str, Op]] = [
+    ("on or before", "<="),
+    ("on or after", ">="),
+    ("no later than", "<="),
+    ("not later than", "<="),
+    ("prior to", "<"),
+    ("earlier than", "<"),
+    ("later than", ">"),
+    ("before", "<"),
+    ("after", ">"),
+    ("since", ">="),
+    ("from", ">="),
+    ("until", "<="),
+    ("by", "<="),
+]
+_DATE_AFTER_JA: list[tuple[str, Op]] = [
+    ("より前", "<"),
+    ("以前", "<="),
+    ("前に", "<"),
+    ("前の", "<"),
+    ("以降", ">="),
+    ("以後", ">="),
+    ("より後", ">"),
+    ("後に", ">"),
+    ("から", ">="),
+    ("まで", "<="),
+]
+
+
+def parse_date_bounds(text: str) -> list[DateBound]:
+    """The bounds a condition puts on a date: "born on or after 6 April 1953" -> >= that day;
+    「2004年1月1日より前に入社」 -> < that day. A date with no comparison word is no bound."""
+    norm = normalize(text)
+    low = norm.lower()
+    out: list[DateBound] = []
+    for p in parse_periods(norm):
+        after = norm[p.end : p.end + 4].lstrip()
+        op = next((o for w, o in _DATE_AFTER_JA if after.startswith(w)), None)
+        if op is None:
+            before = re.sub(r"\s+", " ", low[max(0, p.start - 16) : p.start]).rstrip()
+            before = re.sub(r"\s*\bthe$", "", before)
+            op = next((o for w, o in _DATE_BEFORE_EN if re.search(rf"\b{w}$", before)), None)
+        if op is not None:
+            out.append(DateBound(op, p))
+    return out

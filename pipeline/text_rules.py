@@ -28,7 +28,8 @@ from dataclasses import dataclass
 _ITEM = re.compile(r"^\s*(?:[*\-•・]|\d+[.)])\s*(.+?)\s*$", re.M)
 _ANY = re.compile(r"\b(?:any|one) of\b|\beither\b|\bat least one\b|いずれか|どれか", re.I)
 _EXCLUDES = re.compile(
-    r"\b(?:can(?:no|'|’)t|cannot|won(?:'|’)t|will not|must not|may not|prohibited)\b|"
+    r"\b(?:can(?:no|'|’)t|cannot|won(?:'|’)t|will not|must not|may not|should(?:n(?:'|’)t| not)|"
+    r"prohibited)\b|"
     r"(?:\bnot|n't|n’t) (?:be )?(?:eligible|entitled|allowed|permitted)\b|できません|対象外|禁止",
     re.I,
 )
@@ -40,6 +41,8 @@ _ALL = re.compile(
     r"\b(?:must|needs? to|ha(?:ve|s) to|(?:is|are) required to)(?: be| have)?\s*[:：]?\s*$",
     re.I,
 )
+# an item that is itself a requirement ("you must live in England")
+_MUST = re.compile(r"\b(?:must|need to|needs to|have to|has to)\b|なければ|必要", re.I)
 # a condition met by either of its parts ("after 25 years or when you sell your home")
 _OR = re.compile(r"\bor\b|\beither\b|\bwhichever\b|または|もしくは|あるいは|いずれか", re.I)
 # negation (closed word classes): a restated condition holds unless one side is negated
@@ -93,11 +96,52 @@ class TextRule:
         if self.listed:
             return self.decide(verdicts)
         known: list[bool | None] = [
-            (not v) if _EXCLUDES.search(c) else v
+            (not v) if _says_no(c) else v
             for c, v in zip(self.conditions, verdicts, strict=True)
             if v is not None
         ]
         return self.decide(known) if known else None
+
+
+# a list written inside a sentence: "A, B, C and D" (at least three items, the last joined by
+# "and" / "or")
+_LAST_ITEM = re.compile(r"^(?:and|or|and/or)\s+(.+?)[.;]?$", re.I)
+
+
+def _enumeration(sentence: str) -> tuple[str, list[str]] | None:
+    """A sentence's inline list as (lead, items): "Land eligible includes cropland, rangeland
+    and forest land." -> items ["Land eligible includes cropland", "rangeland", "forest land"];
+    a lead ending in a colon is cut off the first item ("must: meet X, be Y, and be Z")."""
+    chunks = [c.strip() for c in re.split(r",\s*", sentence)]
+    if len(chunks) < 3:
+        return None
+    last = _LAST_ITEM.match(chunks[-1])
+    tail = [last.group(1)] if last else []
+    if not last:  # "..., software and ebooks": the last two items share a chunk
+        m = re.match(r"^(.+?)\s+(?:and|or)\s+(.+?)[.;]?$", chunks[-1], re.I)
+        tail = [m.group(1), m.group(2)] if m else []
+    if not tail or any(len(c.split()) > 8 for c in chunks[1:-1]):
+        return None
+    lead, colon, head = chunks[0].rpartition(":")
+    if not colon:
+        lead, head = "", chunks[0]
+    return lead.strip() + (":" if colon else ""), [head.strip(), *chunks[1:-1], *tail]
+
+
+# the clause that states the case of a sentence: "if / when / unless ...", 「…場合は」「…なら」
+_CASE_CLAUSE = re.compile(
+    r"^\s*(?:if|when|where|unless|once)\b[^,]*,\s*|\s*\b(?:if|when|where|unless|once)\b.*$|"
+    r"^.*?(?:場合は?|ときは?|時は?|なら(?:ば)?)[、,]?",
+    re.I,
+)
+
+
+def _says_no(sentence: str) -> bool:
+    """A prose sentence whose consequence is negative: meeting its case means "no" ("You're not
+    an appointee if you just help", "If a relationship exists, you are not a contractor",
+    "You can't get it if ..."). The case clause's own negations do not count."""
+    main = _CASE_CLAUSE.sub(" ", sentence)
+    return bool(_EXCLUDES.search(sentence)) or (main != sentence and negated(main))
 
 
 def text_rule(text: str, max_sentences: int = 6) -> TextRule:
@@ -107,15 +151,23 @@ def text_rule(text: str, max_sentences: int = 6) -> TextRule:
     items = [m.group(1) for m in _ITEM.finditer(body)]
     first = _ITEM.search(body)
     lead = body[: first.start()].strip() if first else body
+    inline = False
     if not items:
         sentences = re.split(r"(?<=[.。!?！？])\s+", body)
         items = [s.strip() for s in sentences if len(s.strip()) > 3][:max_sentences]
-    listed = len(items) > 1 and bool(first)
+        # a rule whose first sentence lists its cases inline reads as that list
+        enumerated = _enumeration(items[0]) if items else None
+        if enumerated:
+            lead, items = enumerated
+            inline = True
+    listed = len(items) > 1 and (bool(first) or inline)
     explicit_any = bool(_ANY.search(lead)) or any(
         re.search(r"\bor\s*$", i, re.I) for i in items[:-1]
     )
     explicit_all = not explicit_any and (
-        bool(_ALL.search(lead)) or any(re.search(r"\band\s*$", i, re.I) for i in items[:-1])
+        bool(_ALL.search(lead))
+        or any(re.search(r"\band\s*$", i, re.I) for i in items[:-1])
+        or (listed and all(_MUST.search(i) for i in items))
     )
     return TextRule(
         conditions=items or [body[:300]],
@@ -137,11 +189,28 @@ _ANSWER_YES = re.compile(r"^(?:yes|yeah|yep|correct|right|i do|i am|はい|え�
 _ANSWER_NO = re.compile(r"^(?:no|nope|not|i don'?t|i'm not|いいえ|いえ|違います)\b", re.I)
 
 
+# a yes/no question clause after a statement written without a full stop ("... VAT Can I ...?")
+AUX_START = re.compile(
+    r"\b(?:Do|Does|Did|Is|Are|Was|Were|Can|Could|Should|Shall|Must|May|Might|Will|Would|Have|"
+    r"Has|Need|Am)\s+(?:I|we|you|my|our|the|a|an|it|they|he|she|this|that|these|there|someone)\b"
+)
+
+
+def _run_on(sentence: str) -> list[str]:
+    """A statement that runs into a question without a full stop, split where the question's
+    auxiliary opens it ("I live in Sweden. I work there too Do you live in ...?")."""
+    starts = [m.start() for m in AUX_START.finditer(sentence) if m.start() > 0]
+    if not starts:
+        return [sentence]
+    cut = starts[0]
+    return [sentence[:cut], sentence[cut:]]
+
+
 def facts_of(message: str) -> list[str]:
     """The operator's message as facts: its sentences, a question we asked joined with the
     operator's answer to it ("Are you over 18? Yes.", 「海外ですか？ いいえ、国内です。」)."""
     out: list[str] = []
-    for s in (x.strip() for x in _SENTENCE_END.split(message.strip())):
+    for s in (x.strip() for part in _SENTENCE_END.split(message.strip()) for x in _run_on(part)):
         if not s:
             continue
         if out and out[-1].endswith(("?", "？")) and _an_answer(s):
@@ -223,17 +292,35 @@ def negated(text: str) -> bool:
     return bool(_NEGATION.search(_OBLIGATION.sub(" ", text)))
 
 
+def statements(message: str) -> list[str]:
+    """The operator's sentences that state something: not a question, not an answer to one."""
+    return [f for f in facts_of(message) if answered(f) is None and not f.endswith(("?", "？"))]
+
+
+# the case a question supposes: "Can I ... if my turnover is £145,000?", 「…の場合は？」
+_SUPPOSED = re.compile(r"\b(?:if|when|where|as)\b\s+(.+)$|^(.+?)(?:場合|なら|たら|とき|時)", re.I)
+
+
+def case_of(message: str) -> str:
+    """What the operator says of their case: their statements, and the case a question of
+    theirs supposes (its "if ..." clause), not what the question asks about ("Will I get up to
+    £2,010?" says nothing of their case)."""
+    out = statements(message)
+    for f in facts_of(message):
+        if f.endswith(("?", "？")):
+            m = _SUPPOSED.search(f)
+            if m:
+                out.append(m.group(1) or m.group(2))
+    return " ".join(out)
+
+
 def told_in_passing(conditions: list[str], message: str) -> list[bool | None]:
     """Each condition as a sentence the operator stated (not a question, not an answer to one)
     restates it: the sentence with the largest share of the condition's character pairs, at
     least ``SAID_SHARE``; it holds unless exactly one of the two is negated ("The business I
     own is not registered for VAT" against "your business is registered for VAT"). None where no
     sentence restates the condition."""
-    stated = [
-        (f, char_pairs(f))
-        for f in facts_of(message)
-        if answered(f) is None and not f.endswith(("?", "？"))
-    ]
+    stated = [(f, char_pairs(f)) for f in statements(message)]
     out: list[bool | None] = []
     for c in conditions:
         g = char_pairs(c)

@@ -224,6 +224,24 @@ def test_a_text_rule_is_decided_by_the_answers_and_asks_for_what_is_missing() ->
     assert not llm.responses
 
 
+def test_a_text_rule_compares_a_stated_date_or_amount_not_the_one_asked_about() -> None:
+    from pipeline.compose import Candidate, Composer
+    from pipeline.retrieve import Retrieved
+
+    snippet = "## Winter payment\n\nYou can get the payment if you were born before 6 April 1953."
+    cand = Candidate(Retrieved("S0001", snippet, {}, 0.0, 0.9), None)
+    ask = Composer(lambda: FakeChat(["A"])).compose
+    assert ask("I was born in January 1979. Can I get the payment?", [cand]).decision == "no"
+    assert ask("I was born in 1950. Can I get the payment?", [cand]).decision == "yes"
+    assert ask("Can I get the payment?", [cand]).decision == "inquire"
+    vat = "You must register for VAT if your taxable turnover is more than £85,000."
+    cand = Candidate(Retrieved("S0002", vat, {}, 0.0, 0.9), None)
+    assert ask("Our turnover is about £145,000. Must I register?", [cand]).decision == "yes"
+    assert ask("Must I register if my turnover is £90,000?", [cand]).decision == "yes"
+    # an amount the question asks about is no fact of the case
+    assert ask("Must I register to get back up to £85,001?", [cand]).decision == "inquire"
+
+
 def test_one_answer_no_decides_a_rule_that_needs_every_item() -> None:
     from pipeline.compose import Candidate, Composer
     from pipeline.retrieve import Retrieved
@@ -396,6 +414,37 @@ def test_answers_are_combined_by_the_grammar_of_the_condition_and_its_rule() -> 
     # a modal that governs the consequence, not the items: the items are cases
     assert text_rule("You must tell us if:\n* you move house\n* you marry").any_of
     assert text_rule("次の場合は部長の承認が必要です：\n・土曜日\n・日曜日").any_of
+
+
+def test_the_grammar_of_a_rule_written_in_sentences() -> None:
+    from pipeline.text_rules import answers_to, facts_of, text_rule
+
+    # a first sentence that lists its cases inline is read as that list (any of them)
+    land = text_rule("Eligible land includes cropland, rangeland, grassland and forest land.")
+    assert land.listed and land.any_of
+    assert land.conditions[1:] == ["rangeland", "grassland", "forest land"]
+    assert land.conditions[0] == "Eligible land includes cropland"
+    assert land.decide_from_answers(answers_to(land.conditions, "Is it cropland? No.")) is None
+    # a lead ending in "must:" before an inline list needs every item
+    sba = text_rule("A business must: be for-profit, meet size standards, and repay.")
+    assert (sba.lead, sba.any_of) == ("A business must:", False)
+    # a sentence with two items only, or long clauses between commas, is no list
+    assert not text_rule("If you are ill, or pregnant, you can claim.").listed
+    # list items that are each a requirement are all needed
+    assert not text_rule("To qualify:\n* you must live here\n* you must be 60").any_of
+    # "shouldn't" excludes like "can't"
+    assert text_rule("They shouldn't be:\n* a child you pay for\n* the other parent").excludes
+    # a sentence whose consequence is negative: its case met means no
+    rule = text_rule("You're not an appointee if you just help someone complete their form.")
+    said = answers_to(rule.conditions, "Did you just help someone complete their form? Yes.")
+    assert rule.decide_from_answers(said) is False
+    rule = text_rule("You can only charge VAT if your business is registered for VAT.")
+    said = answers_to(rule.conditions, "Is your business registered for VAT? Yes.")
+    assert rule.decide_from_answers(said) is True
+    # a statement that runs into the next question is still a statement, and the question
+    # still takes its answer
+    facts = facts_of("I live in Sweden Do you live in the UK? No. Can I claim?")
+    assert facts == ["I live in Sweden", "Do you live in the UK? No.", "Can I claim?"]
 
 
 def test_a_list_whose_lead_says_neither_all_nor_any_is_read_as_alternatives() -> None:

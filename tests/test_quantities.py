@@ -12,6 +12,8 @@ from pipeline.quantities import (
     kanji_to_number,
     parse_bounds,
     parse_date,
+    parse_date_bounds,
+    parse_periods,
     parse_quantities,
 )
 
@@ -129,3 +131,62 @@ def test_calendar_dates_are_read_in_both_languages(text: str, iso: str) -> None:
 def test_numbers_without_a_month_are_not_dates() -> None:
     assert parse_date("20 or more years of service") is None
     assert parse_date("2004年") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "last"),
+    [
+        ("They passed away on June 9th, 2010.", "2010-06-09", "2010-06-09"),
+        ("courses that began in September of 2017", "2017-09-01", "2017-09-30"),
+        ("I acquired it in 1998", "1998-01-01", "1998-12-31"),
+        ("2024年2月に入社しました", "2024-02-01", "2024-02-29"),
+        ("2003年入社です", "2003-01-01", "2003-12-31"),
+    ],
+)
+def test_a_time_is_read_as_the_period_it_names(text: str, first: str, last: str) -> None:
+    (p,) = parse_periods(text)
+    assert (p.first.isoformat(), p.last.isoformat()) == (first, last)
+
+
+def test_counts_and_amounts_are_not_years() -> None:
+    assert parse_periods("it took 2000 hours") == []
+    assert parse_periods("up to £2,010 a year, or £2010") == []
+    assert parse_periods("after 20 years of service") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "op", "iso"),
+    [
+        ("born on or after 6 April 1953", ">=", "1953-04-06"),
+        ("you owned it before April 1982", "<", "1982-04-01"),
+        ("served after November 11, 1998", ">", "1998-11-11"),
+        ("2004年1月1日より前に入社した人", "<", "2004-01-01"),
+        ("2024年4月以降の申請", ">=", "2024-04-01"),
+    ],
+)
+def test_date_bounds(text: str, op: str, iso: str) -> None:
+    (b,) = parse_date_bounds(text)
+    assert (b.op, b.period.first.isoformat()) == (op, iso)
+
+
+def test_a_date_without_a_comparison_word_is_no_bound() -> None:
+    assert parse_date_bounds("The scheme opened on 1 April 2019.") == []
+
+
+def test_date_rows_are_evaluated_against_the_time_the_operator_names() -> None:
+    row = RuleRow(condition="2004年1月1日より前に入社した人", outcome="5週間")
+    assert evaluate_row(row, Case.of("2003年入社の人の休暇は？")).holds is True
+    assert evaluate_row(row, Case.of("2004年4月に入社しました")).holds is False
+    assert evaluate_row(row, Case.of("2004年入社です")).holds is False
+    # a year that holds the bound's day straddles it: not decided by the comparison
+    april = RuleRow(condition="2004年4月1日より前に入社した人", outcome="5週間")
+    assert evaluate_row(april, Case.of("2004年入社です")).holds is None
+    # no time named: the fact the row needs is asked for
+    missing = evaluate_row(row, Case.of("休暇は何週間ですか？"))
+    assert (missing.holds, missing.missing) == (None, "date")
+    # two different times: which one the row is about is not known, and nothing is asked
+    two = evaluate_row(row, Case.of("2001年に入社して2010年に異動しました"))
+    assert (two.holds, two.missing) == (None, "")
+    # the day of a date is no bound on a number of days
+    since = RuleRow(condition="2024年4月1日以降", outcome="x")
+    assert evaluate_row(since, Case.of("3日")).missing == "date"
