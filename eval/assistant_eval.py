@@ -47,6 +47,19 @@ def operator_message(row: dict[str, Any]) -> str:
     return " ".join(p for p in parts if p)
 
 
+POOL_SEED = 7
+
+
+def development_pool(rows: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+    """The utterances to develop on: dev utterances whose rule snippet is not one of the fixed
+    sample's (``n`` utterances, ``SEED``), in a fixed random order (``POOL_SEED``). Changes are
+    designed on these; the fixed sample is the reported figure."""
+    fixed = {r["gold_snippet_id"] for r in random.Random(SEED).sample(rows, n)}
+    pool = [r for r in rows if r["gold_snippet_id"] not in fixed]
+    random.Random(POOL_SEED).shuffle(pool)
+    return pool
+
+
 def build(ctx: EvalContext) -> tuple[Any, Any]:
     from pipeline.adapters.embeddings import embedder_for
     from pipeline.adapters.vectorstore import ChromaVectorStore
@@ -84,6 +97,8 @@ def run(ctx: EvalContext) -> Section:
     _, _, rows = load_or_sharc(ctx.data_dir)
     n = ctx.options.get("n") or (2 if ctx.smoke else (20 if ctx.quick else 150))
     sample = random.Random(SEED).sample(rows, n)
+    if ctx.options.get("pool"):
+        sample = development_pool(rows, n)[: ctx.options["pool"]]
     cases, confusion = [], Counter()
     t0 = time.perf_counter()
     for row in sample:
@@ -92,7 +107,8 @@ def run(ctx: EvalContext) -> Section:
         ans = assistant.ask(msg)
         got, want = decision_of(ans), gold_label(row["answer"])
         confusion[(want, got)] += 1
-        print(f"[{len(cases) + 1}/{n}] gold={want} got={got}", file=sys.stderr, flush=True)
+        done = f"[{len(cases) + 1}/{len(sample)}]"
+        print(f"{done} gold={want} got={got}", file=sys.stderr, flush=True)
         cases.append({"id": row["utterance_id"], "message": msg[:300], "gold": want, "got": got,
                       "answer": ans.text[:300], "warnings": ans.warnings,
                       "seconds": round(time.perf_counter() - t, 1)})  # fmt: skip
@@ -163,6 +179,12 @@ def main() -> None:
     p.add_argument("--smoke", action="store_true")
     p.add_argument("--work", default="/tmp/shikumi-eval")
     p.add_argument("--n", type=int, default=0, help="OR-ShARC utterances (fixed seed)")
+    p.add_argument(
+        "--pool",
+        type=int,
+        default=0,
+        help="instead: the first N of the development pool (snippets not in the fixed --n sample)",
+    )
     p.add_argument("--mode", default="structured", choices=["structured", "generate"])
     a = p.parse_args()
     ctx = EvalContext(
@@ -170,7 +192,9 @@ def main() -> None:
         quick=not a.full,
         smoke=a.smoke,
         work_dir=Path(a.work),
-        options={"n": a.n, "mode": a.mode},
+        options={"n": a.n or 100, "mode": a.mode, "pool": a.pool}
+        if a.pool
+        else {"n": a.n, "mode": a.mode},
     )
     sec = run(ctx)
     for m in sec.metrics:

@@ -256,7 +256,7 @@ def _rows(el: Judgment) -> list[RuleRow]:
 def _row_text(row: RuleRow) -> str:
     if not row.condition:
         return row.outcome
-    text = f"{row.condition} → {row.outcome}"
+    text = row.text
     if row.inferred:  # the other side of a threshold the reviewer has not confirmed
         text += "（推定）" if language_of(text) == "ja" else " (inferred)"
     return text

@@ -272,10 +272,15 @@ class RuleRow(BaseModel):
     # the passage (``rule_complement``); the reviewer confirms it
     inferred: bool = False
 
+    @property
+    def text(self) -> str:
+        """The row as read everywhere: "condition → outcome"."""
+        return f"{self.condition} → {self.outcome}"
+
 
 def rows_text(rules: list[RuleRow]) -> str:
     """A judgment's rule rows on one line: "condition → outcome / ..."."""
-    return " / ".join(f"{r.condition} → {r.outcome}" for r in rules)
+    return " / ".join(r.text for r in rules)
 
 
 class CriterionStatus(StrEnum):
@@ -355,7 +360,7 @@ def element_text(el: AnyElement) -> str:
             parts.append(f"頻度/Frequency: {el.frequency}")
     elif isinstance(el, Judgment):
         parts.append(f"判断/Decision: {el.decision}")
-        parts += [f"条件/If: {r.condition} → {r.outcome}" for r in el.rules]
+        parts += [f"条件/If: {r.text}" for r in el.rules]
         if el.decider:
             parts.append(f"判断者/Decides: {el.decider}")
         parts.append(f"基準/Criterion: {el.criterion.value}")

@@ -329,8 +329,13 @@ _MONEY_WORDS = re.compile(
 
 
 def money_words_near(text: str, start: int, end: int, window: int = 20) -> bool:
-    """Whether money is talked about within ``window`` characters of text[start:end]."""
-    return bool(_MONEY_WORDS.search(text[max(0, start - window) : end + window]))
+    """Whether money is talked about within ``window`` characters of text[start:end], or in the
+    same sentence ("a 12k delivery that hasn't been invoiced")."""
+    if _MONEY_WORDS.search(text[max(0, start - window) : end + window]):
+        return True
+    first = max(text.rfind(p, 0, start) for p in ".。!?！？") + 1
+    ends = [i for i in (text.find(p, end) for p in ".。!?！？") if i >= 0]
+    return bool(_MONEY_WORDS.search(text[first : min(ends, default=len(text))]))
 
 
 def _money_context(text: str, start: int, end: int) -> bool:

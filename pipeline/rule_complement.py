@@ -203,7 +203,7 @@ def _choose(
 
     try:
         probs = calibrated(
-            ask(condition, f"{stated.condition} → {stated.outcome}"),
+            ask(condition, stated.text),
             ask(CONTENT_FREE, CONTENT_FREE),
             LEAN_FLOOR,
         )

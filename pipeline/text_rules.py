@@ -1,8 +1,10 @@
 """Text-only rules (an imported rulebook, a policy snippet): no reviewed fields, only text.
 
-The rule's conditions are read off the text (list items, else sentences) with the grammar of
-lists: "any of" / "all of" / "you must:" (a list whose lead says neither is read as
-alternatives), and a lead that excludes ("you can't get X if: ...").
+The rule's conditions are read off the text (list items, else a list written inline in its first
+sentence, else its sentences) with the grammar of lists: "any of" / "all of" / "you must:" /
+items that are each a requirement (a list whose lead says neither is read as alternatives), and
+a lead that excludes ("you can't get X if: ..."). A sentence whose consequence is negative ("You're
+not an appointee if ...") reads the answer to its case reversed.
 The operator's message is read as facts: its sentences, and a question we asked joined with the
 operator's answer to it ("Are you under 19? Yes."). An answered question decides the condition
 it quotes (our follow-up questions quote the condition whole), else the one with the largest
@@ -11,7 +13,9 @@ the condition's own grammar ("... or ..." needs one). A sentence of the operator
 a condition nobody answered (most of the condition's character pairs) decides it too: true,
 unless exactly one of the two is negated. Reading such facts with the 1.5B model instead leaned
 to "true" whatever the fact said and did not help (measured on OR-ShARC dev, docs/benchmarks.md).
-A condition the decision needs and nothing decides is asked about instead of guessed.
+A condition on an amount or a date is compared with the case the operator states
+(``conditions.condition_holds``, by the caller). A condition the decision needs and nothing
+decides is asked about instead of guessed.
 
 A listed rule needs each of its items decided (or one decisive answer: a "no" to an item all are
 needed for). A rule in prose is split into sentences, most of which are not conditions (who runs

@@ -84,6 +84,10 @@ def test_an_amount_said_without_its_currency_is_read_in_the_rules_currency() -> 
     assert evaluate_row(usd, Case.of("a 3k invoice from the courier")).holds is False
     assert evaluate_row(usd, Case.of("An invoice of 12,000 came in")).holds is True
     assert evaluate_row(yen, Case.of("12万の請求は誰が承認しますか")).holds is True
+    # money talked about further on in the same sentence, not in the next one
+    late = "There's a 12k delivery that hasn't been invoiced yet. Do we accrue it?"
+    assert evaluate_row(usd, Case.of(late)).holds is True
+    assert evaluate_row(usd, Case.of("We had 12k visitors this year. Any invoice?")).holds is None
     # not a year or a count of things, not two candidates, not where a currency is named, not
     # across the question's language
     for other in (

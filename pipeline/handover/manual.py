@@ -73,9 +73,7 @@ def procedures(h: Handover) -> list[Procedure]:
                 steps.append(f"判断：{item.name} → 下の判断基準に従う [{item.id}]")
                 if judg.rules:
                     for r in judg.rules:
-                        rules.append(
-                            f"{r.condition} → {r.outcome}（判断者：{judg.decider or '要確認'}）"
-                        )
+                        rules.append(f"{r.text}（判断者：{judg.decider or '要確認'}）")
                 else:
                     rules.append(f"{item.name}：基準が語られていない（要確認）")
             elif exc is not None:
