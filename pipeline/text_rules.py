@@ -63,6 +63,7 @@ _OBLIGATION = re.compile(
     re.I,
 )
 SAID_SHARE = 0.6  # share of a condition's character pairs a sentence needs to restate it
+MIN_ALTERNATIVE = 6  # character pairs an alternative of a condition needs to be restated alone
 
 
 @dataclass
@@ -320,21 +321,41 @@ def case_of(message: str) -> str:
 
 def told_in_passing(conditions: list[str], message: str) -> list[bool | None]:
     """Each condition as a sentence the operator stated (not a question, not an answer to one)
-    restates it: the sentence with the largest share of the condition's character pairs, at
-    least ``SAID_SHARE``; it holds unless exactly one of the two is negated ("The business I
-    own is not registered for VAT" against "your business is registered for VAT"). None where no
-    sentence restates the condition."""
+    restates it: the sentence with the largest share of the character pairs of the condition's
+    case (its "if" clause, or one alternative of it), at least ``SAID_SHARE``; it holds unless
+    exactly one of the two is negated ("The business I own is not registered for VAT" against
+    "if your business is registered for VAT"). None where no sentence restates the condition."""
     stated = [(f, char_pairs(f)) for f in statements(message)]
     out: list[bool | None] = []
     for c in conditions:
-        g = char_pairs(c)
-        shares = [(len(pairs & g) / len(g), f) for f, pairs in stated] if g else []
-        share, best = max(shares, default=(0.0, ""), key=lambda x: x[0])
-        if share < SAID_SHARE:
-            out.append(None)
-            continue
-        out.append(negated(best) == negated(c))
+        best_share, said = 0.0, None
+        for part in _restatable(c):
+            g = char_pairs(part)
+            for f, pairs in stated if g else []:
+                share = len(pairs & g) / len(g)
+                if share > best_share:
+                    best_share, said = share, negated(f) == negated(part)
+        out.append(said if best_share >= SAID_SHARE else None)
     return out
+
+
+def case_clause(sentence: str) -> str:
+    """The case a sentence states: its "if / when ..." clause (「…場合」), else the sentence."""
+    m = _CASE_PART.search(sentence)
+    return (m.group(1) or m.group(2) or "").strip() if m else sentence
+
+
+_CASE_PART = re.compile(
+    r"\b(?:if|when|unless|once)\b\s+([^,;]+)|^(.+?)(?:場合|ときは|時は|なら)", re.I
+)
+
+
+def _restatable(condition: str) -> list[str]:
+    """What an operator's statement may restate of a condition: the whole, its case clause, and
+    each alternative of the case ("volunteers or voluntary workers")."""
+    case = case_clause(condition)
+    alternatives = [p for p in _OR.split(case) if p and len(char_pairs(p)) >= MIN_ALTERNATIVE]
+    return list(dict.fromkeys(p.strip() for p in [case, *alternatives] if p.strip()))
 
 
 _NOT_WORD = re.compile(r"[\s、。,.!?！？「」()（）:：/・'’]+")

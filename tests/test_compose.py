@@ -441,6 +441,15 @@ def test_the_grammar_of_a_rule_written_in_sentences() -> None:
     rule = text_rule("You can only charge VAT if your business is registered for VAT.")
     said = answers_to(rule.conditions, "Is your business registered for VAT? Yes.")
     assert rule.decide_from_answers(said) is True
+    # a statement restates a sentence's case ("if ..."), or one alternative of it
+    from pipeline.text_rules import told_in_passing
+
+    vat = ["You can only charge VAT if your business is registered for VAT."]
+    assert told_in_passing(vat, "Our business is not registered for VAT.") == [False]
+    volunteers = ["volunteers or voluntary workers"]
+    assert told_in_passing(volunteers, "I am a volunteer at the shelter.") == [True]
+    # an alternative too short to stand alone ("4 weeks" of "4 weeks or less") is not restated
+    assert told_in_passing(["4 weeks or less of unpaid leave"], "It lasted weeks.") == [None]
     # a statement that runs into the next question is still a statement, and the question
     # still takes its answer
     facts = facts_of("I live in Sweden Do you live in the UK? No. Can I claim?")
