@@ -176,6 +176,19 @@ def rule_elements(elements: list[Any]) -> list[Any]:
     return [el for el in elements if isinstance(el, Judgment | Exception_)]
 
 
+def task_states_a_value(el: Any, outputs: dict[str, str]) -> bool:
+    """A task element worth asking about: its text states a number or names an output (a word
+    of four letters or more of the output's name), e.g. "X employees receive 10 days"."""
+    from eval.policy_rows import stated_numbers
+    from pipeline.models import element_text
+
+    text = element_text(el)
+    words = {w for name in outputs for w in name.lower().split("_") if len(w) >= 4}
+    return bool(stated_numbers(text)) or any(
+        re.search(rf"\b{re.escape(w)}", text, re.I) for w in words
+    )
+
+
 def rules_text(elements: list[Any]) -> str:
     """The extracted rules as the compile step sees them: judgments and exceptions only,
     rendered as the assistant sees them (``element_text``: summary, conditions, quote)."""
@@ -307,18 +320,49 @@ def compile_rules(
 
 
 def compile_structured(
-    llm: Any, pieces: list[tuple[str, str]], table: Table, rows: list[dict[str, Any]]
+    llm: Any,
+    pieces: list[tuple[str, str]],
+    table: Table,
+    rows: list[dict[str, Any]],
+    design: str = "rows",
 ) -> tuple[Any, dict[str, Any]]:
-    """The ``rows`` design: each rule (text, source) -> validated rows; scope and defaults
-    chosen by log-probabilities. Returns the decider and what it was made of."""
+    """Each rule (text, source) -> validated rows; scope and defaults chosen by
+    log-probabilities. Returns the decider and what it was made of (``variants``: other
+    deciders made of the same answers, scored beside it).
+
+    ``rows``: every rule is compiled against every output. ``pick``: the model first chooses
+    which output the rule sets (log-probabilities over the output names and "none of them",
+    calibrated against a content-free rule); a rule that sets none gives no rows, the others
+    are compiled against the chosen outputs only, and a number the rule does not state is
+    refused (re-asked once)."""
+    from dataclasses import replace
+
     from eval import policy_rows as pr
 
     cats = pr.categories(table, rows)
     all_rules = "\n\n".join(text for text, _ in pieces) or "(no rules were extracted)"
     prompt = load_eval_prompt(PROMPTS / "policy_rows.md")
     compiled, errors, raws = [], [], []
+    picks: list[dict[str, Any]] = []
+    if design == "pick":
+        from pipeline.choose import CONTENT_FREE, calibrated
+
+        out_prompt = load_eval_prompt(PROMPTS / "policy_output.md")
+        outputs = list(table.outputs)
+        prior = pr.output_probs(llm, out_prompt, CONTENT_FREE, outputs)
     for text, source in pieces:
-        got, errs, raw = pr.compile_rule(llm, prompt, text, table, rows, cats, source)
+        target, stated = table, None
+        if design == "pick":
+            probs = calibrated(pr.output_probs(llm, out_prompt, text, outputs), prior)
+            chosen = pr.pick_outputs(probs, outputs)
+            picks.append(
+                {"from": source[:80], "chosen": chosen} | {k: round(v, 3) for k, v in probs.items()}
+            )
+            if not chosen:
+                continue
+            target = replace(table, outputs={k: table.outputs[k] for k in chosen})
+            stated = pr.stated_numbers(text)
+        got, errs, raw = pr.compile_rule(llm, prompt, text, target, rows, cats, source, 1, stated)
         compiled += got
         errors += [f"{source[:60]}: {e}" for e in errs]
         raws += raw
@@ -328,7 +372,15 @@ def compile_structured(
     defaults = pr.choose_defaults(
         llm, load_eval_prompt(PROMPTS / "policy_default.md"), all_rules, table
     )
-    decider = pr.Decider(compiled, defaults, scope, tuple(table.outputs))
+    outs = tuple(table.outputs)
+    decider = pr.Decider(compiled, defaults, scope, outs)
+    row_scope = pr.scope_from_rows(compiled, defaults, cats)
+    both = {k: v & row_scope.get(k, set()) for k, v in scope.items() if v & row_scope.get(k, set())}
+    variants = {
+        "scope by rows": pr.Decider(compiled, defaults, row_scope, outs),
+        "scope by both": pr.Decider(compiled, defaults, both, outs),
+        "no scope": pr.Decider(compiled, defaults, {}, outs),
+    }
     details = {
         "rows": [
             {
@@ -339,11 +391,14 @@ def compile_structured(
             }
             for r in compiled
         ],
+        "picks": picks,
         "scope_p_covered": scope_p,
         "out_of_scope": {k: sorted(v) for k, v in scope.items()},
+        "out_of_scope_by_rows": {k: sorted(v) for k, v in row_scope.items()},
         "defaults": defaults,
         "errors": errors,
         "raw": [r[:600] for r in raws],
+        "variants": variants,
     }
     return decider, details
 
@@ -380,6 +435,39 @@ def _llm(ctx: EvalContext) -> Any:
     return ctx.options["llm"]
 
 
+class CachedChat:
+    """A chat model whose answers are kept in the run's answer cache (``cache_get`` /
+    ``cache_put``, the store extraction caches in), keyed by everything the call sends: a
+    re-run of the compile step with the same prompts costs nothing."""
+
+    def __init__(self, llm: Any, cache: Any):
+        self.llm, self.cache = llm, cache
+        self.name: str = llm.name
+        self.structured: str = getattr(llm, "structured", "json_object")
+
+    def complete(
+        self,
+        messages: list[Any],
+        schema: dict[str, Any] | None = None,
+        max_tokens: int = 2048,
+        top_logprobs: int = 0,
+    ) -> Any:
+        from pipeline.adapters.llm import Completion
+        from pipeline.calls import cache_key
+
+        sent = json.dumps([messages, schema, max_tokens, top_logprobs], sort_keys=True)
+        key = cache_key(self.name, "eval-policy-compile", sent)
+        hit = self.cache.cache_get(key)
+        if hit is not None:
+            d = json.loads(hit)
+            return Completion(text=d["text"], top_logprobs=d["top_logprobs"])
+        out = self.llm.complete(
+            messages, schema=schema, max_tokens=max_tokens, top_logprobs=top_logprobs
+        )
+        self.cache.cache_put(key, json.dumps({"text": out.text, "top_logprobs": out.top_logprobs}))
+        return out
+
+
 def _log(msg: str) -> None:
     print(f"[policy] {msg}", file=sys.stderr, flush=True)
 
@@ -413,10 +501,21 @@ def evaluate_table(
     seconds: dict[str, float] = {"extract": round(time.perf_counter() - t0, 1)}
     _log(f"{table.name}: extracted {len(elements)} elements in {seconds['extract']}s")
     rules = rules_text(elements)
-    pieces = []
-    for el in rule_elements(elements):
+    from pipeline.models import Task
+
+    def piece(el: Any) -> tuple[str, str]:
         section = section_of(el, transcript)
-        pieces.append(((f"Section: {section}\n" if section else "") + element_text(el), el.summary))
+        return (f"Section: {section}\n" if section else "") + element_text(el), el.summary
+
+    pieces = [piece(el) for el in rule_elements(elements)]
+    # the pick design also reads the tasks that state a number or name an output: a sentence
+    # that grants something is often labelled a task; its "none of them" pick drops the rest
+    pick_pieces = [
+        piece(el)
+        for el in elements
+        if el in rule_elements(elements)
+        or (isinstance(el, Task) and task_states_a_value(el, table.outputs))
+    ]
     res: dict[str, Any] = {
         "table": table,
         "rows": len(rows),
@@ -431,14 +530,17 @@ def evaluate_table(
         "details": {},
         "seconds": seconds,
     }
+    store = ctx.options.get("store")
+    cllm = CachedChat(llm, store) if store is not None else llm
     sources = {"extracted": (rules, pieces)}
     if not ctx.quick and not ctx.smoke:
         sources["policy text"] = (text, [(text, "policy text")])
     for src, (rule_text, rule_pieces) in sources.items():
         for design in designs:
+            use = pick_pieces if design == "pick" and src == "extracted" else rule_pieces
             t0 = time.perf_counter()
             if design == "python":
-                rs, raw = compile_rules(llm, rule_text, rows, table)
+                rs, raw = compile_rules(cllm, rule_text, rows, table)
                 decide = rs.decide
                 det: dict[str, Any] = {
                     "compiled": {k: [(c, t) for _x, t, c in v] for k, v in rs.cases.items()},
@@ -447,11 +549,13 @@ def evaluate_table(
                     "raw": raw[:4000],
                 }
             else:
-                decider, det = compile_structured(llm, rule_pieces, table, rows)
+                decider, det = compile_structured(cllm, use, table, rows, design)
                 decide = decider.decide
             key = f"{design} / {src}"
             seconds[key] = round(time.perf_counter() - t0, 1)
             res["scores"][key] = score(decide, rows, outputs)
+            for name, variant in det.pop("variants", {}).items():
+                res["scores"][f"{key} [{name}]"] = score(variant.decide, rows, outputs)
             res["details"][key] = det
             _log(f"{table.name}: {key}: {res['scores'][key][0]:.3f} in {seconds[key]}s")
     return res

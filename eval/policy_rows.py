@@ -172,12 +172,27 @@ def coerce(value: Any, kind: str, known: list[str] | None = None) -> Any:
 
 
 def check_rows(
-    answer: Rows, table: Table, cats: dict[str, list[str]], source: str
+    answer: Rows,
+    table: Table,
+    cats: dict[str, list[str]],
+    source: str,
+    stated: set[float] | None = None,
 ) -> tuple[list[Rule], list[str]]:
+    """The answer's rows made executable; an invalid row is dropped and its error reported.
+    ``stated``: the numbers the rule's text states; a number output's value and a number test's
+    value must be one of them (0 too for a value: "no bonus"); a number the rule does not state
+    is the model's invention."""
     rules, errors = [], []
     for row in answer.rows:
         if row.output not in table.outputs:
             errors.append(f"unknown output field {row.output!r}")
+            continue
+        if (
+            stated is not None
+            and table.outputs[row.output] == "number"
+            and not _stated(float(row.value), stated | {0.0})
+        ):
+            errors.append(f"{row.output}: {row.value} is not a number the rule states")
             continue
         checks, bad = [], False
         for t in row.when:
@@ -191,13 +206,63 @@ def check_rows(
                 bad = True
                 continue
             try:
-                checks.append(Check(t.field, t.op, coerce(t.value, kind, cats.get(t.field))))
+                check = Check(t.field, t.op, coerce(t.value, kind, cats.get(t.field)))
             except ValueError as exc:
                 errors.append(f"{t.field}: {exc}")
                 bad = True
+                continue
+            if stated is not None and kind in ("int", "float") and not _stated(check.value, stated):
+                errors.append(f"{t.field}: {check.value} is not a number the rule states")
+                bad = True
+                continue
+            checks.append(check)
         if not bad:
             rules.append(Rule(row.output, float(row.value), tuple(checks), source))
     return rules, errors
+
+
+_NUMBER_WORDS = {
+    w: float(i)
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+} | {"thirty": 30.0, "forty": 40.0, "fifty": 50.0, "hundred": 100.0, "twice": 2.0, "half": 0.5}
+
+
+def stated_numbers(text: str) -> set[float]:
+    """The numbers a rule's text states: digits with their units read by
+    ``pipeline.quantities`` ("$10,000" -> 10000, "36%" -> 36) and English number words."""
+    from pipeline.quantities import parse_quantities
+
+    found = {q.value for q in parse_quantities(text)}
+    found |= {v for w, v in _NUMBER_WORDS.items() if re.search(rf"\b{w}\b", text, re.I)}
+    return found
+
+
+def _stated(value: Any, stated: set[float]) -> bool:
+    return isinstance(value, int | float) and any(abs(value - s) < 1e-6 for s in stated)
 
 
 # --------------------------------------------------------------------------- model calls
@@ -277,8 +342,10 @@ def compile_rule(
     cats: dict[str, list[str]],
     source: str,
     retries: int = 1,
+    stated: set[float] | None = None,
 ) -> tuple[list[Rule], list[str], list[str]]:
-    """One extracted rule -> its rows. Returns (rules, errors left, raw answers)."""
+    """One extracted rule -> its rows. Returns (rules, errors left, raw answers). ``stated``:
+    the numbers the rule states (values not among them are refused, see ``check_rows``)."""
     messages = prompt.render(
         rule=rule,
         inputs=describe_inputs(table, rows, cats),
@@ -295,7 +362,7 @@ def compile_rule(
         except (ValueError, ValidationError) as exc:
             errors = [f"unparseable: {str(exc)[:200]}"]
         else:
-            rules, errors = check_rows(answer, table, cats, source)
+            rules, errors = check_rows(answer, table, cats, source, stated)
             if not errors:
                 break
         messages = [
@@ -341,4 +408,66 @@ def choose_defaults(llm: Any, prompt: Any, rules: str, table: Table) -> dict[str
             continue
         c = choose(llm, prompt.render(rules=rules, output=name), ["A", "B"])
         out[name] = 1.0 if c.label == "A" else 0.0
+    return out
+
+
+# --------------------------------------------------------------------------- the "pick" design
+
+NONE = "none of them"
+# An output is picked for a rule when its calibrated probability is at least this share of the
+# best option's (and the best is not "none of them").
+PICK_SHARE = 0.5
+
+
+def output_options(outputs: list[str]) -> tuple[list[str], str]:
+    """The lettered options of the output question: every output field, then "none of them"."""
+    from pipeline.choose import LETTERS
+
+    names = [*outputs, NONE]
+    labels = list(LETTERS[: len(names)])
+    text = "\n".join(f"{lab}. {n.replace('_', ' ')}" for lab, n in zip(labels, names, strict=True))
+    return labels, text
+
+
+def output_probs(llm: Any, prompt: Any, rule: str, outputs: list[str]) -> dict[str, float]:
+    """P(the rule sets this output) for each output and for "none of them", by log-probability."""
+    from pipeline.choose import choose
+
+    labels, options = output_options(outputs)
+    c = choose(llm, prompt.render(rule=rule, options=options), labels)
+    names = [*outputs, NONE]
+    return {n: c.p(lab) for lab, n in zip(labels, names, strict=True)} if c.probs else {}
+
+
+def pick_outputs(
+    probs: dict[str, float], outputs: list[str], share: float = PICK_SHARE
+) -> list[str]:
+    """The outputs a rule sets: none when "none of them" is the most probable option; else the
+    best output and any other within ``share`` of it. No probabilities: every output."""
+    if not probs:
+        return list(outputs)
+    best = max(probs, key=lambda k: probs[k])
+    if best == NONE:
+        return []
+    return [k for k, p in probs.items() if k != NONE and p >= share * probs[best]]
+
+
+def scope_from_rows(
+    rules: list[Rule], defaults: dict[str, float], cats: dict[str, list[str]]
+) -> dict[str, set[str]]:
+    """Scope read from the rules' own tests: where rows grant something (a non-zero value that is
+    not the output's default) to values of a categorical field named with ==, a value of that
+    field that no row names at all is out of scope."""
+    out: dict[str, set[str]] = {}
+    for name, values in cats.items():
+        named = {c.value for r in rules for c in r.checks if c.field == name}
+        granted = any(
+            c.field == name and c.op == "=="
+            for r in rules
+            if r.value and r.value != defaults.get(r.output, 0.0)
+            for c in r.checks
+        )
+        cut = {_norm(v) for v in values if _norm(v) not in named}
+        if granted and cut:
+            out[name] = cut
     return out
