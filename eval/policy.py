@@ -380,6 +380,10 @@ def compile_structured(
         "scope by rows": pr.Decider(compiled, defaults, row_scope, outs),
         "scope by both": pr.Decider(compiled, defaults, both, outs),
         "no scope": pr.Decider(compiled, defaults, {}, outs),
+        "narrowest": pr.Decider(compiled, defaults, scope, outs, narrowest=True),
+        "scope calibrated": pr.Decider(
+            compiled, defaults, pr.scope_calibrated(scope_p, cats), outs
+        ),
     }
     details = {
         "rows": [

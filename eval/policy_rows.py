@@ -96,6 +96,7 @@ class Decider:
     defaults: dict[str, float] = field(default_factory=dict)
     out_of_scope: dict[str, set[str]] = field(default_factory=dict)  # field -> values
     outputs: tuple[str, ...] = ()
+    narrowest: bool = False  # drop a holding row that another holding row narrows
 
     def decide(self, row: dict[str, Any]) -> dict[str, float]:
         if any(_norm(str(row[f])) in vals for f, vals in self.out_of_scope.items()):
@@ -103,13 +104,55 @@ class Decider:
         out = {}
         for name in self.outputs:
             default = self.defaults.get(name, 0.0)
-            hits = [
-                (len(r.checks), r.value != default, -i, r.value)
+            held = [
+                (i, r)
                 for i, r in enumerate(self.rules)
                 if r.output == name and all(c.holds(row) for c in r.checks)
             ]
+            if self.narrowest:
+                # a row whose tests another holding row's tests imply ("10 years or more" beside
+                # "20 years or more") is the general case the other one narrows
+                held = [
+                    (i, r) for i, r in held if not any(j != i and narrower(q, r) for j, q in held)
+                ]
+            hits = [(len(r.checks), r.value != default, -i, r.value) for i, r in held]
             out[name] = max(hits)[3] if hits else default
         return out
+
+
+def _implies(a: Check, b: Check) -> bool:
+    """Whenever test ``a`` holds, test ``b`` holds (same field)."""
+    if a.field != b.field:
+        return False
+    if a.op == "==":
+        try:
+            return b.holds({b.field: a.value if not isinstance(a.value, date) else str(a.value)})
+        except TypeError:
+            return False
+    if type(a.value) is not type(b.value) or isinstance(a.value, str | bool):
+        return a == b
+    x, y = a.value, b.value
+    table = {
+        (">=", ">="): x >= y,
+        (">=", ">"): x > y,
+        (">", ">"): x >= y,
+        (">", ">="): x >= y,
+        ("<=", "<="): x <= y,
+        ("<=", "<"): x < y,
+        ("<", "<"): x <= y,
+        ("<", "<="): x <= y,
+    }
+    return bool(table.get((a.op, b.op), False))
+
+
+def narrower(a: Rule, b: Rule) -> bool:
+    """Rule ``a`` singles out a narrower group than ``b``: each of ``b``'s tests is implied by
+    one of ``a``'s, and not the other way round."""
+
+    def covers(x: Rule, y: Rule) -> bool:
+        return all(any(_implies(c, d) for c in x.checks) for d in y.checks)
+
+    return covers(a, b) and not covers(b, a)
 
 
 # --------------------------------------------------------------------------- validation
@@ -380,21 +423,45 @@ def compile_rule(
 def choose_scope(
     llm: Any, prompt: Any, rules: str, cats: dict[str, list[str]]
 ) -> tuple[dict[str, set[str]], dict[str, float]]:
-    """For each categorical value: do the rules cover it? (A yes, B no, by log-probability)."""
-    from pipeline.choose import choose
+    """For each categorical value: do the rules cover it? (A yes, B no, by log-probability).
+    The probabilities returned also hold each field's content-free value (``name=N/A``), the
+    model's lean whatever the value (``scope_calibrated``)."""
+    from pipeline.choose import CONTENT_FREE, choose
 
     out: dict[str, set[str]] = {}
     probs: dict[str, float] = {}
     for name, values in cats.items():
         p_of = {}
-        for v in values:
+        for v in [*values, CONTENT_FREE]:
             messages = prompt.render(rules=rules, field=name, value=v)
             c = choose(llm, messages, ["A", "B"])
             p_of[v] = c.p("A") if c.probs else 1.0
             probs[f"{name}={v}"] = round(p_of[v], 3)
+        p_of.pop(CONTENT_FREE)
         best = max(p_of.values(), default=1.0)
         out.update({name: {_norm(v) for v, p in p_of.items() if p < best - SCOPE_MARGIN}})
     return {k: v for k, v in out.items() if v}, probs
+
+
+def scope_calibrated(probs: dict[str, float], cats: dict[str, list[str]]) -> dict[str, set[str]]:
+    """Out of scope: a value whose "covered" odds are lower than the content-free value's (the
+    model's lean: the same question asked of "N/A")."""
+    from pipeline.choose import CONTENT_FREE, calibrated
+
+    out: dict[str, set[str]] = {}
+    for name, values in cats.items():
+        lean = probs.get(f"{name}={CONTENT_FREE}")
+        if lean is None:
+            continue
+        prior = {"A": lean, "B": 1 - lean}
+        cut = set()
+        for v in values:
+            p = probs.get(f"{name}={v}", 1.0)
+            if calibrated({"A": p, "B": 1 - p}, prior)["A"] < 0.5:
+                cut.add(_norm(v))
+        if cut and len(cut) < len(values):
+            out[name] = cut
+    return out
 
 
 def choose_defaults(llm: Any, prompt: Any, rules: str, table: Table) -> dict[str, float]:

@@ -136,7 +136,11 @@ def test_scope_is_chosen_by_log_probabilities() -> None:
     chat = LogprobChat({"regular full-time": 0.9, "part-time": 0.2})
     scope, probs = pr.choose_scope(chat, prompt, "rules", CATS)
     assert scope == {"employment_type": {"part time"}}
-    assert probs == {"employment_type=regular full-time": 0.9, "employment_type=part-time": 0.2}
+    assert probs == {
+        "employment_type=regular full-time": 0.9,
+        "employment_type=part-time": 0.2,
+        "employment_type=N/A": 0.5,  # the content-free value: the model's lean
+    }
     decider = pr.Decider([], {}, scope, tuple(TIME_OFF.outputs))
     gold = [{"gold": dict.fromkeys(TIME_OFF.outputs, 0.0)} | r for r in ROWS]
     assert score(decider.decide, gold, tuple(TIME_OFF.outputs))[0] == 1.0
@@ -311,3 +315,37 @@ def test_the_pilot_pay_table_follows_the_policys_statements() -> None:
         1.0,
     )
     assert set(rows[0]) == set(PILOT_PAY.inputs) | {"gold"}
+
+
+def test_a_tier_beats_the_wider_tier_it_narrows() -> None:
+    answer = rows_of(
+        ("vacation_weeks", 3, [("years_of_service", "<", 10)]),
+        ("vacation_weeks", 4, [("years_of_service", ">=", 10)]),
+        ("vacation_weeks", 5, [("years_of_service", ">=", 20)]),
+        ("pst_hours", 20, [("employment_type", "!=", "regular full-time")]),
+        ("pst_hours", 40, [("employment_type", "==", "part-time")]),
+    )
+    rules, _ = pr.check_rows(answer, TIME_OFF, CATS, "x")
+    plain = pr.Decider(rules, {}, {}, tuple(TIME_OFF.outputs))
+    narrow = pr.Decider(rules, {}, {}, tuple(TIME_OFF.outputs), narrowest=True)
+    assert [plain.decide(r)["vacation_weeks"] for r in ROWS] == [4.0, 4.0, 3.0]  # earlier row
+    assert [narrow.decide(r)["vacation_weeks"] for r in ROWS] == [5.0, 4.0, 3.0]
+    assert plain.decide(ROWS[2])["pst_hours"] == 20.0
+    assert narrow.decide(ROWS[2])["pst_hours"] == 40.0  # == part-time implies != regular
+    assert pr.narrower(rules[2], rules[1]) and not pr.narrower(rules[1], rules[2])
+    assert not pr.narrower(rules[0], rules[1])
+
+
+def test_calibrated_scope_cuts_a_value_the_model_covers_less_than_a_content_free_one() -> None:
+    prompt = load_eval_prompt(PROMPTS / "policy_scope.md")
+    cats = {"country": ["US", "UK", "Canada"]}
+    chat = LogprobChat({"US": 0.95, "UK": 0.7, "Canada": 0.85, "N/A": 0.8})
+    _scope, probs = pr.choose_scope(chat, prompt, "rules", cats)
+    assert pr.scope_calibrated(probs, cats) == {"country": {"uk"}}
+    everything_low = {
+        "country=US": 0.1,
+        "country=UK": 0.1,
+        "country=Canada": 0.1,
+        "country=N/A": 0.9,
+    }
+    assert pr.scope_calibrated(everything_low, cats) == {}  # never cut every value
