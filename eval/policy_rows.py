@@ -224,7 +224,7 @@ def check_rows(
     """The answer's rows made executable; an invalid row is dropped and its error reported.
     ``stated``: the numbers the rule's text states; a number output's value and a number test's
     value must be one of them (0 too for a value: "no bonus"); a number the rule does not state
-    is the model's invention."""
+    is the model's invention; so is a date test whose year the rule does not state."""
     rules, errors = [], []
     for row in answer.rows:
         if row.output not in table.outputs:
@@ -256,6 +256,10 @@ def check_rows(
                 continue
             if stated is not None and kind in ("int", "float") and not _stated(check.value, stated):
                 errors.append(f"{t.field}: {check.value} is not a number the rule states")
+                bad = True
+                continue
+            if stated is not None and kind == "date" and not _stated(check.value.year, stated):
+                errors.append(f"{t.field}: {check.value} is not a date the rule states")
                 bad = True
                 continue
             checks.append(check)

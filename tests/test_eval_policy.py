@@ -212,6 +212,12 @@ def test_numbers_a_rule_does_not_state_are_refused() -> None:
         "years_of_service: 4.0 is not a number the rule states",
     ]
     assert len(pr.check_rows(answer, TIME_OFF, CATS, "x")[0]) == 4  # no check without stated
+    dated = rows_of(
+        ("pst_hours", 0, [("hire_date", "<", "January 1, 2004")]),
+        ("pst_hours", 0, [("hire_date", "<", "2005-01-01")]),
+    )
+    rules, errors = pr.check_rows(dated, TIME_OFF, CATS, "x", pr.stated_numbers("before 2004"))
+    assert len(rules) == 1 and errors == ["hire_date: 2005-01-01 is not a date the rule states"]
 
 
 def test_the_outputs_a_rule_sets_are_picked_and_none_of_them_drops_it() -> None:
