@@ -3,16 +3,25 @@
 Data: ``<data>/policy_corpus`` (DecisionsDev policy-corpus, Apache-2.0), tables in
 ``eval.policy_tables``. The test table is the Acme time-off policy
 (``human-resources/acme_time_off.txt``, 1,000 rows: request fields -> fixed holidays, personal
-choice holidays, vacation weeks, sick-time hours). The loan approval policy (1,000 rows ->
-eligibility) is the tuning table: prompts and code were tuned on it, never on time-off.
+choice holidays, vacation weeks, sick-time hours). The tuning tables are the loan approval
+policy (1,000 rows -> eligibility) and pilot-pay (600 rows generated from the pilot compensation
+policy, gold read from its text: five outputs, four of them numbers); prompts and code were
+tuned on them, never on time-off.
 
 Method:
 1. ``pipeline.extract.extract`` on the policy text as a Transcript (one segment per sentence),
    exactly as for a hearing. Judgments (condition -> outcome, decider) and exceptions
    (trigger -> handling) are the extracted rules, rendered as the assistant sees them
    (``pipeline.models.element_text``: summary, rule rows, quote); never the whole policy text.
-2. The rules become decision logic, two designs measured side by side in the same run:
-   - ``rows`` (``eval.policy_rows``, the headline): per extracted rule, structured rows
+2. The rules become decision logic, designs measured side by side in the same run:
+   - ``pick`` (the headline): the model first *chooses* which output each rule sets, scored
+     by log-probabilities over the output names and "none of them" and calibrated against a
+     content-free rule; tasks that state a number or name an output are asked too (a sentence
+     that grants something is often labelled a task), and a rule whose pick is "none of them"
+     is dropped. The rule is then compiled as in ``rows`` against the chosen outputs only, and
+     a number (or a date's year) the rule's text does not state is refused and re-asked: the
+     value comes from the text, read with ``pipeline.quantities``.
+   - ``rows`` (``eval.policy_rows``): per extracted rule, structured rows
      ``{output, value, when: [{field, op, value}]}`` under a JSON schema of the table's own
      names, validated by pydantic (re-asked once with the errors); the scope of the rules and a
      yes/no output's default chosen by log-probabilities; rows evaluated deterministically,
@@ -21,7 +30,9 @@ Method:
      ordered list of ``{"if": <Python boolean expression>, "then": <number>}`` plus a default,
      run in a restricted evaluator (comparisons, boolean logic, arithmetic, the row's fields:
      no calls, no attributes).
-   No model call per table row.
+   Variants of ``rows`` and ``pick`` made of the same answers are scored beside them (scope
+   read from the rows' tests, calibrated scope, no scope, narrowest row first). No model call
+   per table row; the compile step's answers are cached in the run's store.
 
 Decision accuracy: a row is correct when every output field equals the gold value (within
 0.01). Per-field accuracy is reported too. Baselines in the same run: the majority decision of
@@ -52,7 +63,7 @@ OUTPUTS = tuple(TIME_OFF.outputs)
 SMOKE_ROWS = 20
 PROMPTS = REPO / "eval" / "prompts"
 PROMPT_PATH = PROMPTS / "policy_rules.md"
-HEADLINE = "rows"  # the design whose figure is the table's decision accuracy
+HEADLINE = "pick"  # the design whose figure is the table's decision accuracy
 HEADINGS = True  # section titles as the interviewer's questions (policy_transcript)
 
 CASE_SCHEMA = {
@@ -477,7 +488,7 @@ def _log(msg: str) -> None:
 
 
 def evaluate_table(
-    ctx: EvalContext, table: Table, designs: tuple[str, ...] = ("rows", "python")
+    ctx: EvalContext, table: Table, designs: tuple[str, ...] = ("pick", "rows", "python")
 ) -> dict[str, Any]:
     """Extract, compile with each design, score. Everything measured goes into the result."""
     from eval.pet import ensure_interview
@@ -625,12 +636,18 @@ def run(ctx: EvalContext) -> Section:
         "Rules come from the extracted judgments/exceptions only (as the assistant sees them: "
         "summary, condition -> outcome, quote), never from the whole policy text; no model call "
         "per table row.",
-        f"Headline design: {HEADLINE} (structured rows validated by pydantic, scope and defaults "
-        "chosen by log-probabilities, rows evaluated deterministically). 'python' is the "
-        "earlier design (the model writes Python conditions).",
+        f"Headline design: {HEADLINE} (per extracted rule, and per task that states a number or "
+        "names an output, the model chooses by log-probabilities which output it sets or 'none "
+        "of them'; the rule is then compiled into structured rows for the chosen outputs only, "
+        "validated by pydantic, and a number or date the rule does not state is refused; scope "
+        "and defaults chosen by log-probabilities; rows evaluated deterministically). 'rows' is "
+        "the earlier structured design (every rule against every output, any number); "
+        "'python' the first one (the model writes Python conditions).",
         "The majority baseline predicts the most frequent gold decision of the evaluated rows "
         f"({base_acc:.0%} of the time-off rows).",
-        "Tuning table: loan (prompts and code tuned on it); the time-off table is the test.",
+        "Tuning tables: loan and pilot-pay (generated from the pilot compensation policy, gold "
+        "read from its text); prompts and code were tuned on them; the time-off table is the "
+        "test.",
     ]
     if not ctx.quick and not ctx.smoke:
         notes.append(
@@ -644,7 +661,13 @@ def run(ctx: EvalContext) -> Section:
             "llm": getattr(_llm(ctx), "name", "?"),
             "prompts": [
                 load_eval_prompt(PROMPTS / f"{n}.md").id
-                for n in ("policy_rules", "policy_rows", "policy_scope", "policy_default")
+                for n in (
+                    "policy_rules",
+                    "policy_rows",
+                    "policy_output",
+                    "policy_scope",
+                    "policy_default",
+                )
             ],
             "extraction_design": test["design"],
             "rows": test["rows"],
@@ -663,7 +686,7 @@ def main(argv: list[str] | None = None) -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--table", default="loan", choices=sorted(TABLES))
-    ap.add_argument("--designs", default="rows,python")
+    ap.add_argument("--designs", default="pick,rows,python")
     ap.add_argument("--full", action="store_true", help="also compile from the policy text")
     ap.add_argument("--no-headings", action="store_true", help="section titles as sentences")
     ap.add_argument("--work-dir", type=Path, default=Path("/tmp/policy/work"))
