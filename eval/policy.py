@@ -3,16 +3,25 @@
 Data: ``<data>/policy_corpus`` (DecisionsDev policy-corpus, Apache-2.0), tables in
 ``eval.policy_tables``. The test table is the Acme time-off policy
 (``human-resources/acme_time_off.txt``, 1,000 rows: request fields -> fixed holidays, personal
-choice holidays, vacation weeks, sick-time hours). The loan approval policy (1,000 rows ->
-eligibility) is the tuning table: prompts and code were tuned on it, never on time-off.
+choice holidays, vacation weeks, sick-time hours). The tuning tables are the loan approval
+policy (1,000 rows -> eligibility) and pilot-pay (600 rows generated from the pilot compensation
+policy, gold read from its text: five outputs, four of them numbers); prompts and code were
+tuned on them, never on time-off.
 
 Method:
 1. ``pipeline.extract.extract`` on the policy text as a Transcript (one segment per sentence),
    exactly as for a hearing. Judgments (condition -> outcome, decider) and exceptions
    (trigger -> handling) are the extracted rules, rendered as the assistant sees them
    (``pipeline.models.element_text``: summary, rule rows, quote); never the whole policy text.
-2. The rules become decision logic, two designs measured side by side in the same run:
-   - ``rows`` (``eval.policy_rows``, the headline): per extracted rule, structured rows
+2. The rules become decision logic, designs measured side by side in the same run:
+   - ``pick`` (the headline): the model first *chooses* which output each rule sets, scored
+     by log-probabilities over the output names and "none of them" and calibrated against a
+     content-free rule; tasks that state a number or name an output are asked too (a sentence
+     that grants something is often labelled a task), and a rule whose pick is "none of them"
+     is dropped. The rule is then compiled as in ``rows`` against the chosen outputs only, and
+     a number (or a date's year) the rule's text does not state is refused and re-asked: the
+     value comes from the text, read with ``pipeline.quantities``.
+   - ``rows`` (``eval.policy_rows``): per extracted rule, structured rows
      ``{output, value, when: [{field, op, value}]}`` under a JSON schema of the table's own
      names, validated by pydantic (re-asked once with the errors); the scope of the rules and a
      yes/no output's default chosen by log-probabilities; rows evaluated deterministically,
@@ -21,7 +30,9 @@ Method:
      ordered list of ``{"if": <Python boolean expression>, "then": <number>}`` plus a default,
      run in a restricted evaluator (comparisons, boolean logic, arithmetic, the row's fields:
      no calls, no attributes).
-   No model call per table row.
+   Variants of ``rows`` and ``pick`` made of the same answers are scored beside them (scope
+   read from the rows' tests, calibrated scope, no scope, narrowest row first). No model call
+   per table row; the compile step's answers are cached in the run's store.
 
 Decision accuracy: a row is correct when every output field equals the gold value (within
 0.01). Per-field accuracy is reported too. Baselines in the same run: the majority decision of
@@ -52,7 +63,7 @@ OUTPUTS = tuple(TIME_OFF.outputs)
 SMOKE_ROWS = 20
 PROMPTS = REPO / "eval" / "prompts"
 PROMPT_PATH = PROMPTS / "policy_rules.md"
-HEADLINE = "rows"  # the design whose figure is the table's decision accuracy
+HEADLINE = "pick"  # the design whose figure is the table's decision accuracy
 HEADINGS = True  # section titles as the interviewer's questions (policy_transcript)
 
 CASE_SCHEMA = {
@@ -174,6 +185,19 @@ def rule_elements(elements: list[Any]) -> list[Any]:
     from pipeline.models import Exception_, Judgment
 
     return [el for el in elements if isinstance(el, Judgment | Exception_)]
+
+
+def task_states_a_value(el: Any, outputs: dict[str, str]) -> bool:
+    """A task element worth asking about: its text states a number or names an output (a word
+    of four letters or more of the output's name), e.g. "X employees receive 10 days"."""
+    from eval.policy_rows import stated_numbers
+    from pipeline.models import element_text
+
+    text = element_text(el)
+    words = {w for name in outputs for w in name.lower().split("_") if len(w) >= 4}
+    return bool(stated_numbers(text)) or any(
+        re.search(rf"\b{re.escape(w)}", text, re.I) for w in words
+    )
 
 
 def rules_text(elements: list[Any]) -> str:
@@ -307,18 +331,49 @@ def compile_rules(
 
 
 def compile_structured(
-    llm: Any, pieces: list[tuple[str, str]], table: Table, rows: list[dict[str, Any]]
+    llm: Any,
+    pieces: list[tuple[str, str]],
+    table: Table,
+    rows: list[dict[str, Any]],
+    design: str = "rows",
 ) -> tuple[Any, dict[str, Any]]:
-    """The ``rows`` design: each rule (text, source) -> validated rows; scope and defaults
-    chosen by log-probabilities. Returns the decider and what it was made of."""
+    """Each rule (text, source) -> validated rows; scope and defaults chosen by
+    log-probabilities. Returns the decider and what it was made of (``variants``: other
+    deciders made of the same answers, scored beside it).
+
+    ``rows``: every rule is compiled against every output. ``pick``: the model first chooses
+    which output the rule sets (log-probabilities over the output names and "none of them",
+    calibrated against a content-free rule); a rule that sets none gives no rows, the others
+    are compiled against the chosen outputs only, and a number the rule does not state is
+    refused (re-asked once)."""
+    from dataclasses import replace
+
     from eval import policy_rows as pr
 
     cats = pr.categories(table, rows)
     all_rules = "\n\n".join(text for text, _ in pieces) or "(no rules were extracted)"
     prompt = load_eval_prompt(PROMPTS / "policy_rows.md")
     compiled, errors, raws = [], [], []
+    picks: list[dict[str, Any]] = []
+    if design == "pick":
+        from pipeline.choose import CONTENT_FREE, calibrated
+
+        out_prompt = load_eval_prompt(PROMPTS / "policy_output.md")
+        outputs = list(table.outputs)
+        prior = pr.output_probs(llm, out_prompt, CONTENT_FREE, outputs)
     for text, source in pieces:
-        got, errs, raw = pr.compile_rule(llm, prompt, text, table, rows, cats, source)
+        target, stated = table, None
+        if design == "pick":
+            probs = calibrated(pr.output_probs(llm, out_prompt, text, outputs), prior)
+            chosen = pr.pick_outputs(probs, outputs)
+            picks.append(
+                {"from": source[:80], "chosen": chosen} | {k: round(v, 3) for k, v in probs.items()}
+            )
+            if not chosen:
+                continue
+            target = replace(table, outputs={k: table.outputs[k] for k in chosen})
+            stated = pr.stated_numbers(text)
+        got, errs, raw = pr.compile_rule(llm, prompt, text, target, rows, cats, source, 1, stated)
         compiled += got
         errors += [f"{source[:60]}: {e}" for e in errs]
         raws += raw
@@ -328,7 +383,19 @@ def compile_structured(
     defaults = pr.choose_defaults(
         llm, load_eval_prompt(PROMPTS / "policy_default.md"), all_rules, table
     )
-    decider = pr.Decider(compiled, defaults, scope, tuple(table.outputs))
+    outs = tuple(table.outputs)
+    decider = pr.Decider(compiled, defaults, scope, outs)
+    row_scope = pr.scope_from_rows(compiled, defaults, cats)
+    both = {k: v & row_scope.get(k, set()) for k, v in scope.items() if v & row_scope.get(k, set())}
+    variants = {
+        "scope by rows": pr.Decider(compiled, defaults, row_scope, outs),
+        "scope by both": pr.Decider(compiled, defaults, both, outs),
+        "no scope": pr.Decider(compiled, defaults, {}, outs),
+        "narrowest": pr.Decider(compiled, defaults, scope, outs, narrowest=True),
+        "scope calibrated": pr.Decider(
+            compiled, defaults, pr.scope_calibrated(scope_p, cats), outs
+        ),
+    }
     details = {
         "rows": [
             {
@@ -339,11 +406,14 @@ def compile_structured(
             }
             for r in compiled
         ],
+        "picks": picks,
         "scope_p_covered": scope_p,
         "out_of_scope": {k: sorted(v) for k, v in scope.items()},
+        "out_of_scope_by_rows": {k: sorted(v) for k, v in row_scope.items()},
         "defaults": defaults,
         "errors": errors,
         "raw": [r[:600] for r in raws],
+        "variants": variants,
     }
     return decider, details
 
@@ -380,12 +450,45 @@ def _llm(ctx: EvalContext) -> Any:
     return ctx.options["llm"]
 
 
+class CachedChat:
+    """A chat model whose answers are kept in the run's answer cache (``cache_get`` /
+    ``cache_put``, the store extraction caches in), keyed by everything the call sends: a
+    re-run of the compile step with the same prompts costs nothing."""
+
+    def __init__(self, llm: Any, cache: Any):
+        self.llm, self.cache = llm, cache
+        self.name: str = llm.name
+        self.structured: str = getattr(llm, "structured", "json_object")
+
+    def complete(
+        self,
+        messages: list[Any],
+        schema: dict[str, Any] | None = None,
+        max_tokens: int = 2048,
+        top_logprobs: int = 0,
+    ) -> Any:
+        from pipeline.adapters.llm import Completion
+        from pipeline.calls import cache_key
+
+        sent = json.dumps([messages, schema, max_tokens, top_logprobs], sort_keys=True)
+        key = cache_key(self.name, "eval-policy-compile", sent)
+        hit = self.cache.cache_get(key)
+        if hit is not None:
+            d = json.loads(hit)
+            return Completion(text=d["text"], top_logprobs=d["top_logprobs"])
+        out = self.llm.complete(
+            messages, schema=schema, max_tokens=max_tokens, top_logprobs=top_logprobs
+        )
+        self.cache.cache_put(key, json.dumps({"text": out.text, "top_logprobs": out.top_logprobs}))
+        return out
+
+
 def _log(msg: str) -> None:
     print(f"[policy] {msg}", file=sys.stderr, flush=True)
 
 
 def evaluate_table(
-    ctx: EvalContext, table: Table, designs: tuple[str, ...] = ("rows", "python")
+    ctx: EvalContext, table: Table, designs: tuple[str, ...] = ("pick", "rows", "python")
 ) -> dict[str, Any]:
     """Extract, compile with each design, score. Everything measured goes into the result."""
     from eval.pet import ensure_interview
@@ -413,10 +516,21 @@ def evaluate_table(
     seconds: dict[str, float] = {"extract": round(time.perf_counter() - t0, 1)}
     _log(f"{table.name}: extracted {len(elements)} elements in {seconds['extract']}s")
     rules = rules_text(elements)
-    pieces = []
-    for el in rule_elements(elements):
+    from pipeline.models import Task
+
+    def piece(el: Any) -> tuple[str, str]:
         section = section_of(el, transcript)
-        pieces.append(((f"Section: {section}\n" if section else "") + element_text(el), el.summary))
+        return (f"Section: {section}\n" if section else "") + element_text(el), el.summary
+
+    pieces = [piece(el) for el in rule_elements(elements)]
+    # the pick design also reads the tasks that state a number or name an output: a sentence
+    # that grants something is often labelled a task; its "none of them" pick drops the rest
+    pick_pieces = [
+        piece(el)
+        for el in elements
+        if el in rule_elements(elements)
+        or (isinstance(el, Task) and task_states_a_value(el, table.outputs))
+    ]
     res: dict[str, Any] = {
         "table": table,
         "rows": len(rows),
@@ -431,14 +545,17 @@ def evaluate_table(
         "details": {},
         "seconds": seconds,
     }
+    store = ctx.options.get("store")
+    cllm = CachedChat(llm, store) if store is not None else llm
     sources = {"extracted": (rules, pieces)}
     if not ctx.quick and not ctx.smoke:
         sources["policy text"] = (text, [(text, "policy text")])
     for src, (rule_text, rule_pieces) in sources.items():
         for design in designs:
+            use = pick_pieces if design == "pick" and src == "extracted" else rule_pieces
             t0 = time.perf_counter()
             if design == "python":
-                rs, raw = compile_rules(llm, rule_text, rows, table)
+                rs, raw = compile_rules(cllm, rule_text, rows, table)
                 decide = rs.decide
                 det: dict[str, Any] = {
                     "compiled": {k: [(c, t) for _x, t, c in v] for k, v in rs.cases.items()},
@@ -447,11 +564,13 @@ def evaluate_table(
                     "raw": raw[:4000],
                 }
             else:
-                decider, det = compile_structured(llm, rule_pieces, table, rows)
+                decider, det = compile_structured(cllm, use, table, rows, design)
                 decide = decider.decide
             key = f"{design} / {src}"
             seconds[key] = round(time.perf_counter() - t0, 1)
             res["scores"][key] = score(decide, rows, outputs)
+            for name, variant in det.pop("variants", {}).items():
+                res["scores"][f"{key} [{name}]"] = score(variant.decide, rows, outputs)
             res["details"][key] = det
             _log(f"{table.name}: {key}: {res['scores'][key][0]:.3f} in {seconds[key]}s")
     return res
@@ -517,12 +636,18 @@ def run(ctx: EvalContext) -> Section:
         "Rules come from the extracted judgments/exceptions only (as the assistant sees them: "
         "summary, condition -> outcome, quote), never from the whole policy text; no model call "
         "per table row.",
-        f"Headline design: {HEADLINE} (structured rows validated by pydantic, scope and defaults "
-        "chosen by log-probabilities, rows evaluated deterministically). 'python' is the "
-        "earlier design (the model writes Python conditions).",
+        f"Headline design: {HEADLINE} (per extracted rule, and per task that states a number or "
+        "names an output, the model chooses by log-probabilities which output it sets or 'none "
+        "of them'; the rule is then compiled into structured rows for the chosen outputs only, "
+        "validated by pydantic, and a number or date the rule does not state is refused; scope "
+        "and defaults chosen by log-probabilities; rows evaluated deterministically). 'rows' is "
+        "the earlier structured design (every rule against every output, any number); "
+        "'python' the first one (the model writes Python conditions).",
         "The majority baseline predicts the most frequent gold decision of the evaluated rows "
         f"({base_acc:.0%} of the time-off rows).",
-        "Tuning table: loan (prompts and code tuned on it); the time-off table is the test.",
+        "Tuning tables: loan and pilot-pay (generated from the pilot compensation policy, gold "
+        "read from its text); prompts and code were tuned on them; the time-off table is the "
+        "test.",
     ]
     if not ctx.quick and not ctx.smoke:
         notes.append(
@@ -536,7 +661,13 @@ def run(ctx: EvalContext) -> Section:
             "llm": getattr(_llm(ctx), "name", "?"),
             "prompts": [
                 load_eval_prompt(PROMPTS / f"{n}.md").id
-                for n in ("policy_rules", "policy_rows", "policy_scope", "policy_default")
+                for n in (
+                    "policy_rules",
+                    "policy_rows",
+                    "policy_output",
+                    "policy_scope",
+                    "policy_default",
+                )
             ],
             "extraction_design": test["design"],
             "rows": test["rows"],
@@ -555,7 +686,7 @@ def main(argv: list[str] | None = None) -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--table", default="loan", choices=sorted(TABLES))
-    ap.add_argument("--designs", default="rows,python")
+    ap.add_argument("--designs", default="pick,rows,python")
     ap.add_argument("--full", action="store_true", help="also compile from the policy text")
     ap.add_argument("--no-headings", action="store_true", help="section titles as sentences")
     ap.add_argument("--work-dir", type=Path, default=Path("/tmp/policy/work"))

@@ -96,6 +96,7 @@ class Decider:
     defaults: dict[str, float] = field(default_factory=dict)
     out_of_scope: dict[str, set[str]] = field(default_factory=dict)  # field -> values
     outputs: tuple[str, ...] = ()
+    narrowest: bool = False  # drop a holding row that another holding row narrows
 
     def decide(self, row: dict[str, Any]) -> dict[str, float]:
         if any(_norm(str(row[f])) in vals for f, vals in self.out_of_scope.items()):
@@ -103,13 +104,55 @@ class Decider:
         out = {}
         for name in self.outputs:
             default = self.defaults.get(name, 0.0)
-            hits = [
-                (len(r.checks), r.value != default, -i, r.value)
+            held = [
+                (i, r)
                 for i, r in enumerate(self.rules)
                 if r.output == name and all(c.holds(row) for c in r.checks)
             ]
+            if self.narrowest:
+                # a row whose tests another holding row's tests imply ("10 years or more" beside
+                # "20 years or more") is the general case the other one narrows
+                held = [
+                    (i, r) for i, r in held if not any(j != i and narrower(q, r) for j, q in held)
+                ]
+            hits = [(len(r.checks), r.value != default, -i, r.value) for i, r in held]
             out[name] = max(hits)[3] if hits else default
         return out
+
+
+def _implies(a: Check, b: Check) -> bool:
+    """Whenever test ``a`` holds, test ``b`` holds (same field)."""
+    if a.field != b.field:
+        return False
+    if a.op == "==":
+        try:
+            return b.holds({b.field: a.value if not isinstance(a.value, date) else str(a.value)})
+        except TypeError:
+            return False
+    if type(a.value) is not type(b.value) or isinstance(a.value, str | bool):
+        return a == b
+    x, y = a.value, b.value
+    table = {
+        (">=", ">="): x >= y,
+        (">=", ">"): x > y,
+        (">", ">"): x >= y,
+        (">", ">="): x >= y,
+        ("<=", "<="): x <= y,
+        ("<=", "<"): x < y,
+        ("<", "<"): x <= y,
+        ("<", "<="): x <= y,
+    }
+    return bool(table.get((a.op, b.op), False))
+
+
+def narrower(a: Rule, b: Rule) -> bool:
+    """Rule ``a`` singles out a narrower group than ``b``: each of ``b``'s tests is implied by
+    one of ``a``'s, and not the other way round."""
+
+    def covers(x: Rule, y: Rule) -> bool:
+        return all(any(_implies(c, d) for c in x.checks) for d in y.checks)
+
+    return covers(a, b) and not covers(b, a)
 
 
 # --------------------------------------------------------------------------- validation
@@ -172,12 +215,27 @@ def coerce(value: Any, kind: str, known: list[str] | None = None) -> Any:
 
 
 def check_rows(
-    answer: Rows, table: Table, cats: dict[str, list[str]], source: str
+    answer: Rows,
+    table: Table,
+    cats: dict[str, list[str]],
+    source: str,
+    stated: set[float] | None = None,
 ) -> tuple[list[Rule], list[str]]:
+    """The answer's rows made executable; an invalid row is dropped and its error reported.
+    ``stated``: the numbers the rule's text states; a number output's value and a number test's
+    value must be one of them (0 too for a value: "no bonus"); a number the rule does not state
+    is the model's invention; so is a date test whose year the rule does not state."""
     rules, errors = [], []
     for row in answer.rows:
         if row.output not in table.outputs:
             errors.append(f"unknown output field {row.output!r}")
+            continue
+        if (
+            stated is not None
+            and table.outputs[row.output] == "number"
+            and not _stated(float(row.value), stated | {0.0})
+        ):
+            errors.append(f"{row.output}: {row.value} is not a number the rule states")
             continue
         checks, bad = [], False
         for t in row.when:
@@ -191,13 +249,67 @@ def check_rows(
                 bad = True
                 continue
             try:
-                checks.append(Check(t.field, t.op, coerce(t.value, kind, cats.get(t.field))))
+                check = Check(t.field, t.op, coerce(t.value, kind, cats.get(t.field)))
             except ValueError as exc:
                 errors.append(f"{t.field}: {exc}")
                 bad = True
+                continue
+            if stated is not None and kind in ("int", "float") and not _stated(check.value, stated):
+                errors.append(f"{t.field}: {check.value} is not a number the rule states")
+                bad = True
+                continue
+            if stated is not None and kind == "date" and not _stated(check.value.year, stated):
+                errors.append(f"{t.field}: {check.value} is not a date the rule states")
+                bad = True
+                continue
+            checks.append(check)
         if not bad:
             rules.append(Rule(row.output, float(row.value), tuple(checks), source))
     return rules, errors
+
+
+_NUMBER_WORDS = {
+    w: float(i)
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+} | {"thirty": 30.0, "forty": 40.0, "fifty": 50.0, "hundred": 100.0, "twice": 2.0, "half": 0.5}
+
+
+def stated_numbers(text: str) -> set[float]:
+    """The numbers a rule's text states: digits with their units read by
+    ``pipeline.quantities`` ("$10,000" -> 10000, "36%" -> 36) and English number words."""
+    from pipeline.quantities import parse_quantities
+
+    found = {q.value for q in parse_quantities(text)}
+    found |= {v for w, v in _NUMBER_WORDS.items() if re.search(rf"\b{w}\b", text, re.I)}
+    return found
+
+
+def _stated(value: Any, stated: set[float]) -> bool:
+    return isinstance(value, int | float) and any(abs(value - s) < 1e-6 for s in stated)
 
 
 # --------------------------------------------------------------------------- model calls
@@ -277,8 +389,10 @@ def compile_rule(
     cats: dict[str, list[str]],
     source: str,
     retries: int = 1,
+    stated: set[float] | None = None,
 ) -> tuple[list[Rule], list[str], list[str]]:
-    """One extracted rule -> its rows. Returns (rules, errors left, raw answers)."""
+    """One extracted rule -> its rows. Returns (rules, errors left, raw answers). ``stated``:
+    the numbers the rule states (values not among them are refused, see ``check_rows``)."""
     messages = prompt.render(
         rule=rule,
         inputs=describe_inputs(table, rows, cats),
@@ -295,7 +409,7 @@ def compile_rule(
         except (ValueError, ValidationError) as exc:
             errors = [f"unparseable: {str(exc)[:200]}"]
         else:
-            rules, errors = check_rows(answer, table, cats, source)
+            rules, errors = check_rows(answer, table, cats, source, stated)
             if not errors:
                 break
         messages = [
@@ -313,21 +427,45 @@ def compile_rule(
 def choose_scope(
     llm: Any, prompt: Any, rules: str, cats: dict[str, list[str]]
 ) -> tuple[dict[str, set[str]], dict[str, float]]:
-    """For each categorical value: do the rules cover it? (A yes, B no, by log-probability)."""
-    from pipeline.choose import choose
+    """For each categorical value: do the rules cover it? (A yes, B no, by log-probability).
+    The probabilities returned also hold each field's content-free value (``name=N/A``), the
+    model's lean whatever the value (``scope_calibrated``)."""
+    from pipeline.choose import CONTENT_FREE, choose
 
     out: dict[str, set[str]] = {}
     probs: dict[str, float] = {}
     for name, values in cats.items():
         p_of = {}
-        for v in values:
+        for v in [*values, CONTENT_FREE]:
             messages = prompt.render(rules=rules, field=name, value=v)
             c = choose(llm, messages, ["A", "B"])
             p_of[v] = c.p("A") if c.probs else 1.0
             probs[f"{name}={v}"] = round(p_of[v], 3)
+        p_of.pop(CONTENT_FREE)
         best = max(p_of.values(), default=1.0)
         out.update({name: {_norm(v) for v, p in p_of.items() if p < best - SCOPE_MARGIN}})
     return {k: v for k, v in out.items() if v}, probs
+
+
+def scope_calibrated(probs: dict[str, float], cats: dict[str, list[str]]) -> dict[str, set[str]]:
+    """Out of scope: a value whose "covered" odds are lower than the content-free value's (the
+    model's lean: the same question asked of "N/A")."""
+    from pipeline.choose import CONTENT_FREE, calibrated
+
+    out: dict[str, set[str]] = {}
+    for name, values in cats.items():
+        lean = probs.get(f"{name}={CONTENT_FREE}")
+        if lean is None:
+            continue
+        prior = {"A": lean, "B": 1 - lean}
+        cut = set()
+        for v in values:
+            p = probs.get(f"{name}={v}", 1.0)
+            if calibrated({"A": p, "B": 1 - p}, prior)["A"] < 0.5:
+                cut.add(_norm(v))
+        if cut and len(cut) < len(values):
+            out[name] = cut
+    return out
 
 
 def choose_defaults(llm: Any, prompt: Any, rules: str, table: Table) -> dict[str, float]:
@@ -341,4 +479,66 @@ def choose_defaults(llm: Any, prompt: Any, rules: str, table: Table) -> dict[str
             continue
         c = choose(llm, prompt.render(rules=rules, output=name), ["A", "B"])
         out[name] = 1.0 if c.label == "A" else 0.0
+    return out
+
+
+# --------------------------------------------------------------------------- the "pick" design
+
+NONE = "none of them"
+# An output is picked for a rule when its calibrated probability is at least this share of the
+# best option's (and the best is not "none of them").
+PICK_SHARE = 0.5
+
+
+def output_options(outputs: list[str]) -> tuple[list[str], str]:
+    """The lettered options of the output question: every output field, then "none of them"."""
+    from pipeline.choose import LETTERS
+
+    names = [*outputs, NONE]
+    labels = list(LETTERS[: len(names)])
+    text = "\n".join(f"{lab}. {n.replace('_', ' ')}" for lab, n in zip(labels, names, strict=True))
+    return labels, text
+
+
+def output_probs(llm: Any, prompt: Any, rule: str, outputs: list[str]) -> dict[str, float]:
+    """P(the rule sets this output) for each output and for "none of them", by log-probability."""
+    from pipeline.choose import choose
+
+    labels, options = output_options(outputs)
+    c = choose(llm, prompt.render(rule=rule, options=options), labels)
+    names = [*outputs, NONE]
+    return {n: c.p(lab) for lab, n in zip(labels, names, strict=True)} if c.probs else {}
+
+
+def pick_outputs(
+    probs: dict[str, float], outputs: list[str], share: float = PICK_SHARE
+) -> list[str]:
+    """The outputs a rule sets: none when "none of them" is the most probable option; else the
+    best output and any other within ``share`` of it. No probabilities: every output."""
+    if not probs:
+        return list(outputs)
+    best = max(probs, key=lambda k: probs[k])
+    if best == NONE:
+        return []
+    return [k for k, p in probs.items() if k != NONE and p >= share * probs[best]]
+
+
+def scope_from_rows(
+    rules: list[Rule], defaults: dict[str, float], cats: dict[str, list[str]]
+) -> dict[str, set[str]]:
+    """Scope read from the rules' own tests: where rows grant something (a non-zero value that is
+    not the output's default) to values of a categorical field named with ==, a value of that
+    field that no row names at all is out of scope."""
+    out: dict[str, set[str]] = {}
+    for name, values in cats.items():
+        named = {c.value for r in rules for c in r.checks if c.field == name}
+        granted = any(
+            c.field == name and c.op == "=="
+            for r in rules
+            if r.value and r.value != defaults.get(r.output, 0.0)
+            for c in r.checks
+        )
+        cut = {_norm(v) for v in values if _norm(v) not in named}
+        if granted and cut:
+            out[name] = cut
     return out
