@@ -175,6 +175,8 @@ class RoutingChat(FakeChat):
         elif "into decision rows" in system:
             # the first answer compares a categorical field with ">": refused, then re-asked
             self.responses = [ROWS_BAD if len(messages) == 2 else ROWS]
+        elif "which output of a decision table" in system:
+            self.responses = ["A"]
         elif "cover a kind of request" in system:
             self.responses = ["A" if "is 'regular full-time'" in last else "B"]
         elif (schema or {}).get("title", "Label") != "Label":  # a fields call
