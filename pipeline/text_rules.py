@@ -33,7 +33,7 @@ _ITEM = re.compile(r"^\s*(?:[*\-•・]|\d+[.)])\s*(.+?)\s*$", re.M)
 _ANY = re.compile(r"\b(?:any|one) of\b|\beither\b|\bat least one\b|いずれか|どれか", re.I)
 _EXCLUDES = re.compile(
     r"\b(?:can(?:no|'|’)t|cannot|won(?:'|’)t|will not|must not|may not|should(?:n(?:'|’)t| not)|"
-    r"prohibited)\b|"
+    r"prohibited|banned|forbidden)\b|"
     r"(?:\bnot|n't|n’t) (?:be )?(?:eligible|entitled|allowed|permitted)\b|できません|対象外|禁止",
     re.I,
 )
@@ -146,15 +146,20 @@ def _says_no(sentence: str) -> bool:
     an appointee if you just help", "If a relationship exists, you are not a contractor",
     "You can't get it if ..."). The case clause's own negations do not count."""
     main = _CASE_CLAUSE.sub(" ", sentence)
-    return bool(_EXCLUDES.search(sentence)) or (main != sentence and negated(main))
+    return bool(_EXCLUDES.search(main)) or (main != sentence and negated(main))
 
 
 def text_rule(text: str, max_sentences: int = 6) -> TextRule:
     """A text's conditions: every list item (none is dropped: a listed rule needs each decided),
     else its first ``max_sentences`` sentences."""
     body = "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith("#"))
-    items = [m.group(1) for m in _ITEM.finditer(body)]
-    first = _ITEM.search(body)
+    found = list(_ITEM.finditer(body))
+    # a numbered line that ends in a colon introduces the items after it ("3. A licensee may
+    # not:" above "* display ..."): it is their lead, not one of them
+    while len(found) > 1 and found[0].group(1).endswith((":", "：")):
+        found = found[1:]
+    items = [m.group(1) for m in found]
+    first = found[0] if found else None
     lead = body[: first.start()].strip() if first else body
     inline = False
     if not items:

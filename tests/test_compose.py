@@ -441,6 +441,18 @@ def test_the_grammar_of_a_rule_written_in_sentences() -> None:
     rule = text_rule("You can only charge VAT if your business is registered for VAT.")
     said = answers_to(rule.conditions, "Is your business registered for VAT? Yes.")
     assert rule.decide_from_answers(said) is True
+    # a "cannot" inside the case clause is the case's, not the consequence's
+    rule = text_rule("If you owe taxes that you cannot pay, bankruptcy may be an option.")
+    said = answers_to(rule.conditions, "Do you owe taxes that you cannot pay? Yes.")
+    assert rule.decide_from_answers(said) is True
+    # a prohibition word excludes
+    rule = text_rule("Drivers are banned from texting while behind the wheel.")
+    said = answers_to(rule.conditions, "Are you behind the wheel? Yes.")
+    assert rule.decide_from_answers(said) is False
+    # a numbered line ending in a colon is the lead of the items under it, not an item
+    rule = text_rule("3. A licensee may not:\n* display signs against local laws\n* sell to minors")
+    assert rule.conditions == ["display signs against local laws", "sell to minors"]
+    assert rule.excludes and rule.lead.endswith("may not:")
     # a statement restates a sentence's case ("if ..."), or one alternative of it
     from pipeline.text_rules import told_in_passing
 
