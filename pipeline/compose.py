@@ -29,15 +29,15 @@ from .conditions import (
     Case,
     Verdict,
     bounds_of,
-    condition_holds,
     evaluate_row,
     language_of,
     missing_question,
+    text_verdicts,
 )
 from .models import AnyElement, Exception_, Finding, Judgment, RuleRow, Task, rows_text
 from .prompts import load_prompt
 from .retrieve import Retrieved
-from .text_rules import AUX_START, case_of, char_pairs, text_rule, verdicts_of
+from .text_rules import AUX_START, char_pairs, text_rule
 
 Shape = Literal["how", "who", "yesno"]
 MAX_OPTIONS = 5
@@ -507,13 +507,7 @@ class Composer:
             yield Line(_short(cand.result.text, 300), [cand.id])
             return
         rule = text_rule(cand.result.text)
-        # answered or restated, else compared: a bound on an amount or a date against the case
-        # the operator states or supposes (not what they ask about: "Will I get up to £2,010?")
-        case = Case.of(case_of(question))
-        verdicts = [
-            v if v is not None else condition_holds(c, case)
-            for c, v in zip(rule.conditions, verdicts_of(rule.conditions, question), strict=True)
-        ]
+        verdicts = text_verdicts(rule, question)
         verdict = rule.decide_from_answers(verdicts)
         if verdict is None:
             unknown = next(c for c, v in zip(rule.conditions, verdicts, strict=True) if v is None)

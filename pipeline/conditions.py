@@ -25,6 +25,7 @@ from .quantities import (
     parse_periods,
     parse_quantities,
 )
+from .text_rules import TextRule, asked_about, case_of, char_pairs, verdicts_of
 
 
 @dataclass
@@ -48,12 +49,21 @@ class Case:
         spans = {(p.first, p.last) for p in self.periods}
         return self.periods[0] if len(spans) == 1 else None
 
-    def value_for(self, bound: Bound) -> Quantity | None:
+    def value_for(self, bound: Bound, about: str = "") -> Quantity | None:
         """The operator's quantity the bound applies to: same unit, and a rate where the rule
         bounds a rate (「一人あたり1万円」 reads 「一人8,000円」, not the total 32,000円). Where
         the question gives no quantity of the bound's unit at all, its one bare amount said
-        as money does (「12万の請求」 "a 12k invoice": the currency left out, meant)."""
+        as money does (「12万の請求」 "a 12k invoice": the currency left out, meant). Of several,
+        the one said in the sentence that shares most words with ``about`` (the rule's
+        condition: "worked for three years" over "the baby is due in nine weeks" for "worked
+        for at least 26 weeks")."""
         same = [q for q in self.quantities if bound.quantity.comparable(q)]
+        if about and bound.quantity.unit in DURATIONS:
+            # a duration is said about many things (an age, a due date, how long ago): only
+            # one said with the condition's words is the condition's
+            same = [q for q in same if self._shared(q, about) >= DURATION_SHARE]
+        if len(same) > 1 and about:
+            same = sorted(same, key=lambda q: -self._shared(q, about))
         if (
             not same
             and bound.quantity.unit in _BARE_CURRENCIES[language_of(self.text)]
@@ -65,6 +75,20 @@ class Case:
         return next((q for q in same if q.per_unit == bound.quantity.per_unit), None) or next(
             iter(same), None
         )
+
+    def _shared(self, q: Quantity, about: str) -> float:
+        """Share of ``about``'s character pairs in the sentence the quantity is said in."""
+        first = max(self.text.rfind(p, 0, q.start) for p in ".。!?！？") + 1
+        ends = [i for i in (self.text.find(p, q.end) for p in ".。!?！？") if i >= 0]
+        said = char_pairs(self.text[first : min(ends, default=len(self.text))])
+        wanted = char_pairs(about)
+        return len(said & wanted) / len(wanted) if wanted else 0.0
+
+
+DURATIONS = {"day", "week", "month", "year"}
+DURATION_SHARE = (
+    0.15  # share of the condition's character pairs (OR-ShARC tuning half, flat 0.1-0.4)
+)
 
 
 # the currency a bare amount is meant in: yen in a Japanese question, else the others
@@ -118,7 +142,7 @@ def evaluate_row(row: RuleRow, case: Case) -> Verdict:
     if bounds:
         reasons, results = [], []
         for b in bounds:
-            value = case.value_for(b)
+            value = case.value_for(b, row.condition)
             if value is None:
                 return Verdict(row, None, missing=b.quantity.unit)
             ok = b.holds(value)
@@ -188,3 +212,20 @@ def missing_question(unit: str, lang: str) -> str:
     return table.get(
         unit, "詳しい状況を教えてください。" if lang == "ja" else "Can you tell me more?"
     )
+
+
+def text_verdicts(rule: TextRule, message: str) -> list[bool | None]:
+    """Each condition of a text rule as the operator's message decides it: answered or
+    restated (``text_rules.verdicts_of``), else compared, a bound on an amount, a duration, an
+    age or a date against the case the operator states or supposes (not what they ask about:
+    "Will I get up to £2,010?"). In a rule written in prose only the sentence the question is
+    about is compared: its other sentences bound other things ("under 21 cannot join the
+    garden" says nothing of "must have a provider")."""
+    case = Case.of(case_of(message))
+    asked = asked_about(rule, message)
+    return [
+        v if v is not None or (asked is not None and i != asked) else condition_holds(c, case)
+        for i, (c, v) in enumerate(
+            zip(rule.conditions, verdicts_of(rule.conditions, message), strict=True)
+        )
+    ]

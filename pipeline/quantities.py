@@ -48,6 +48,16 @@ _KANJI_LARGE = {"万": 10_000, "億": 100_000_000, "兆": 1_000_000_000_000}
 _ARABIC = r"\d+(?:,\d{3})*(?:\.\d+)?"
 _KANJI_NUM = r"[〇零一二三四五六七八九十百千万億兆壱弐参]+"
 _NUMBER = rf"(?:{_ARABIC}|{_KANJI_NUM})+"
+# English number words up to ninety-nine (a closed class): "twenty years old", "three months"
+_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen"
+_TEENS = "fifteen sixteen seventeen eighteen nineteen"
+_EN_ONES = {w: i for i, w in enumerate(f"{_ONES} {_TEENS}".split())}
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_EN_TENS = {w: 10 * i for i, w in enumerate(_TENS, 2)}
+_EN_WORD_NUM = (
+    rf"(?:{'|'.join(_EN_TENS)})(?:[- ](?:{'|'.join(list(_EN_ONES)[1:10])}))?|"
+    rf"{'|'.join(sorted(_EN_ONES, key=len, reverse=True))}"
+)
 
 # unit words after a number, longest first; value = canonical unit, optional multiplier
 _UNITS_JA: list[tuple[str, str, float]] = [
@@ -67,6 +77,8 @@ _UNITS_JA: list[tuple[str, str, float]] = [
     ("週", "week", 1),
     ("年間", "year", 1),
     ("年", "year", 1),
+    ("歳", "age", 1),
+    ("才", "age", 1),
     ("円", "JPY", 1),
     ("ドル", "USD", 1),
     ("ユーロ", "EUR", 1),
@@ -128,9 +140,9 @@ _EN_SCALE = {
 _UNIT_ALT = "|".join(re.escape(u) for u, _, _ in _UNITS_JA)
 _EN_UNIT_ALT = "|".join(re.escape(u) for u, _, _ in _UNITS_EN)
 _QUANTITY = re.compile(
-    rf"(?P<cur>[$¥￥€£])?\s?(?P<num>{_NUMBER})"
+    rf"(?P<cur>[$¥￥€£])?\s?(?:(?P<num>{_NUMBER})|\b(?P<word>{_EN_WORD_NUM})\b)"
     rf"(?:\s?(?P<scale>k|m|mn|bn|thousand|million|billion)\b)?"
-    rf"\s?(?P<unit>{_UNIT_ALT}|(?:{_EN_UNIT_ALT})\b)?",
+    rf"(?:[\s-]?(?P<unit>{_UNIT_ALT}|(?:{_EN_UNIT_ALT})\b))?",
     re.IGNORECASE,
 )
 
@@ -145,7 +157,22 @@ class Quantity:
     per_unit: bool = False  # a rate: 「一人あたり1万円」「(一人)8,000円」, "$50 per person"
 
     def comparable(self, other: Quantity) -> bool:
-        return self.unit == other.unit or {self.unit, other.unit} == {"day", "business_day"}
+        return (
+            self.unit == other.unit
+            or {self.unit, other.unit} == {"day", "business_day"}
+            or {self.unit, other.unit} <= _DAYS_IN.keys()
+        )
+
+    def in_unit_of(self, other: Quantity) -> float:
+        """This quantity's value in the other's unit where both are calendar durations
+        (12 months read against "26 weeks" is 52 weeks); else its value as it is."""
+        if self.unit != other.unit and {self.unit, other.unit} <= _DAYS_IN.keys():
+            return self.value * _DAYS_IN[self.unit] / _DAYS_IN[other.unit]
+        return self.value
+
+
+# calendar durations in days, for comparing a duration said in one unit with a bound in another
+_DAYS_IN = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
 
 
 @dataclass(frozen=True)
@@ -159,7 +186,7 @@ class Bound:
         """Does the operator's quantity fall inside this bound? None: units differ."""
         if not self.quantity.comparable(value):
             return None
-        a, b = value.value, self.quantity.value
+        a, b = value.in_unit_of(self.quantity), self.quantity.value
         return {">": a > b, ">=": a >= b, "<": a < b, "<=": a <= b, "==": a == b}[self.op]
 
     def describe(self, lang: str = "ja") -> str:
@@ -214,6 +241,12 @@ BEFORE_EN: list[tuple[str, Op]] = [
     ("exceeds", ">"),
     ("exceed", ">"),
     ("in excess of", ">"),
+    ("under the age of", "<"),
+    ("below the age of", "<"),
+    ("over the age of", ">"),
+    ("above the age of", ">"),
+    ("older than", ">"),
+    ("younger than", "<"),
     ("at least", ">="),
     ("no less than", ">="),
     ("not less than", ">="),
@@ -233,6 +266,10 @@ BEFORE_EN: list[tuple[str, Op]] = [
 ]
 AFTER_EN: list[tuple[str, Op]] = [
     ("or more", ">="),
+    ("or older", ">="),
+    ("and older", ">="),
+    ("or younger", "<="),
+    ("and younger", "<="),
     ("or above", ">="),
     ("and above", ">="),
     ("or over", ">="),
@@ -291,11 +328,16 @@ def parse_quantities(text: str) -> list[Quantity]:
     norm = normalize(text)
     out: list[Quantity] = []
     for m in _QUANTITY.finditer(norm):
-        num = kanji_to_number(m.group("num"))
+        word = m.group("word")
+        num = float(_word_number(word)) if word else kanji_to_number(m.group("num"))
         if num is None:
             continue
         # a lone kanji digit that is part of a word (一部, 一般, 三者) is not a quantity
-        if re.fullmatch(_KANJI_NUM, m.group("num")) and not (m.group("unit") or m.group("cur")):
+        if (
+            not word
+            and re.fullmatch(_KANJI_NUM, m.group("num"))
+            and not (m.group("unit") or m.group("cur"))
+        ):
             continue
         if re.match(r"\s*(?:あたり|当たり|につき|ごと|毎)", norm[m.end() :]):
             continue  # 「一人あたり」「1件につき」: the denominator of a rate, not an amount
@@ -306,11 +348,39 @@ def parse_quantities(text: str) -> list[Quantity]:
             mult *= _EN_SCALE[m.group("scale").lower()]
         if unit == "year" and _money_context(norm, m.start(), m.end()):
             unit = "JPY"  # 「五十万年」: a mis-heard 円 where money is meant
+        if _an_age(norm, m.start(), m.end(), unit):
+            unit = "age"
+        elif word and not unit:
+            continue  # "one of the following": a number word counts only with its unit
         per = bool(_PER_BEFORE.search(norm[max(0, m.start() - 8) : m.start()])) or bool(
             _PER_AFTER.match(norm[m.end() : m.end() + 16])
         )
         out.append(Quantity(num * mult, unit, m.start(), m.end(), m.group(0).strip(), per))
     return out
+
+
+def _word_number(word: str) -> int:
+    """ "twenty-three" -> 23, "seven" -> 7."""
+    parts = re.split(r"[- ]", word.lower())
+    return sum(_EN_TENS.get(p, _EN_ONES.get(p, 0)) for p in parts)
+
+
+# an age: "23 years old", "a 43-year-old man", "aged 60", "under the age of 18", "24 or
+# older", "I'm 20" (grammar of ages, both sides of a rule); 「65歳」 is an age by its unit
+_AGE_AFTER = re.compile(r"[\s-]*old\b|\s*(?:or|and)\s+(?:older|younger)\b", re.I)
+_AGE_BEFORE = re.compile(
+    r"\b(?:aged?|ages? of|(?:i'?m|i am|(?:he|she|they|who) (?:is|are)|(?:he|she)'s)"
+    r"(?: (?:now|only|just|over|under))?)\s*$",
+    re.I,
+)
+
+
+def _an_age(text: str, start: int, end: int, unit: str) -> bool:
+    if unit == "year":
+        return bool(_AGE_AFTER.match(text[end : end + 20])) and "old" in text[end : end + 8]
+    if unit:
+        return False
+    return bool(_AGE_AFTER.match(text[end : end + 20]) or _AGE_BEFORE.search(text[:start]))
 
 
 # a rate's denominator just before or after the amount (grammar, not phrasings of a hearing)

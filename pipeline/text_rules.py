@@ -324,6 +324,20 @@ def case_of(message: str) -> str:
     return " ".join(out)
 
 
+def asked_about(rule: TextRule, message: str) -> int | None:
+    """The sentence of a rule in prose the operator's last question is about: the one with the
+    largest share of its character pairs in that question (None for a listed rule, or when the
+    question shares nothing with any)."""
+    asked = [f for f in facts_of(message) if f.endswith(("?", "？"))]
+    if rule.listed or not asked:
+        return None
+    q = char_pairs(asked[-1])
+    grams = [char_pairs(c) for c in rule.conditions]
+    share = [len(q & g) / len(g) if g else 0.0 for g in grams]
+    best = max(range(len(share)), key=lambda i: (share[i], -i), default=-1)
+    return best if best >= 0 and share[best] > 0 else None
+
+
 def told_in_passing(conditions: list[str], message: str) -> list[bool | None]:
     """Each condition as a sentence the operator stated (not a question, not an answer to one)
     restates it: the sentence with the largest share of the character pairs of the condition's

@@ -449,6 +449,16 @@ def test_the_grammar_of_a_rule_written_in_sentences() -> None:
     rule = text_rule("Drivers are banned from texting while behind the wheel.")
     said = answers_to(rule.conditions, "Are you behind the wheel? Yes.")
     assert rule.decide_from_answers(said) is False
+    # in a rule written in prose, only the sentence the question is about is compared with
+    # the operator's case: the other sentences bound other things
+    from pipeline.conditions import text_verdicts
+
+    rule = text_rule(
+        "Patients under the age of 18 must have a provider. "
+        "Patients under the age of 21 cannot join a cooperative garden."
+    )
+    said = text_verdicts(rule, "I am 16 years old. Do I have to have a provider?")
+    assert said == [True, None] and rule.decide_from_answers(said) is True
     # a numbered line ending in a colon is the lead of the items under it, not an item
     rule = text_rule("3. A licensee may not:\n* display signs against local laws\n* sell to minors")
     assert rule.conditions == ["display signs against local laws", "sell to minors"]

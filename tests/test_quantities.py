@@ -194,3 +194,25 @@ def test_date_rows_are_evaluated_against_the_time_the_operator_names() -> None:
     # the day of a date is no bound on a number of days
     since = RuleRow(condition="2024年4月1日以降", outcome="x")
     assert evaluate_row(since, Case.of("3日")).missing == "date"
+
+
+def test_ages_durations_and_number_words() -> None:
+    from pipeline.conditions import Case, condition_holds
+
+    # an age is its own kind of quantity: "a 43 year old man" is no duration of 43 years
+    ages = [(q.value, q.unit) for q in parse_quantities("I am a 43-year-old man, aged 60, 65歳")]
+    assert ages == [(43.0, "age"), (60.0, "age"), (65.0, "age")]
+    assert [(b.op, b.quantity.unit) for b in parse_bounds("under the age of 18")] == [("<", "age")]
+    assert [(b.op, b.quantity.value) for b in parse_bounds("if 50 or older")] == [(">=", 50.0)]
+    assert condition_holds("you must be 24 or older", Case.of("I'm twenty years old.")) is False
+    assert condition_holds("満60歳以上の社員", Case.of("私は62歳です。")) is True
+    # number words count only with a unit ("one of the following" is no quantity)
+    assert parse_quantities("one of the following") == []
+    assert [(q.value, q.unit) for q in parse_quantities("twenty-three days")] == [(23.0, "day")]
+    # durations compare across calendar units, and the one said with the condition's words
+    # is the condition's ("worked ... three years", not "due in nine weeks")
+    case = Case.of("I have worked for the council for three years. My baby is due in nine weeks.")
+    assert condition_holds("have worked for your employer for at least 26 weeks", case) is True
+    assert condition_holds("the baby is due within 4 weeks", case) is False
+    # a duration said about something else decides nothing
+    assert condition_holds("claim up to 3 months of pension", Case.of("I died 4 years ago.")) is None
