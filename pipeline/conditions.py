@@ -54,13 +54,20 @@ class Case:
         bounds a rate (「一人あたり1万円」 reads 「一人8,000円」, not the total 32,000円). Where
         the question gives no quantity of the bound's unit at all, its one bare amount said
         as money does (「12万の請求」 "a 12k invoice": the currency left out, meant). Of several,
-        the one said in the sentence that shares most words with ``about`` (the rule's
-        condition: "worked for three years" over "the baby is due in nine weeks" for "worked
-        for at least 26 weeks")."""
+        the one said in the sentence that shares most character pairs with ``about`` (the
+        rule's condition: "worked for three years" over "the baby is due in nine weeks" for
+        "worked for at least 26 weeks"); a duration in another unit than the bound's, or one of
+        several, counts only where its sentence shares ``DURATION_SHARE`` of them ("I died 4
+        years ago" says nothing of "up to 3 months of pension")."""
         same = [q for q in self.quantities if bound.quantity.comparable(q)]
-        if about and bound.quantity.unit in DURATIONS:
-            # a duration is said about many things (an age, a due date, how long ago): only
-            # one said with the condition's words is the condition's
+        if (
+            same
+            and about
+            and bound.quantity.unit in DURATIONS
+            and (len(same) > 1 or same[0].unit != bound.quantity.unit)
+        ):
+            # a duration is said about many things (a due date, how long ago): of several, or
+            # one in another unit, only one said with the condition's words is the condition's
             same = [q for q in same if self._shared(q, about) >= DURATION_SHARE]
         if len(same) > 1 and about:
             same = sorted(same, key=lambda q: -self._shared(q, about))
@@ -186,6 +193,7 @@ MISSING_QUESTION = {
         "person": "何人ですか？",
         "month": "何か月ですか？",
         "year": "何年ですか？",
+        "age": "何歳ですか？",
         "day_kind": "その日は土日・祝日ですか、営業日ですか？",
         "date": "それはいつですか？（日付）",
     },
@@ -201,6 +209,7 @@ MISSING_QUESTION = {
         "person": "How many people?",
         "month": "How many months?",
         "year": "How many years?",
+        "age": "How old are you?",
         "day_kind": "Is that day a weekend or holiday, or a business day?",
         "date": "When was that (the date)?",
     },

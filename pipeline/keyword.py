@@ -41,7 +41,7 @@ STOPWORDS = frozenset(_STOP.split())
 FILTER_FIELDS = ("kind", "interview_id", "business_area")
 # the saved index holds tokens: a copy saved by another tokenizer version is rebuilt
 # (2: Latin-script words in Japanese text kept as written)
-TOKENS_VERSION = 2
+TOKENS_VERSION = 3  # 3: ages (43age) and number words with a unit
 
 _local = threading.local()
 

@@ -55,7 +55,7 @@ _EN_ONES = {w: i for i, w in enumerate(f"{_ONES} {_TEENS}".split())}
 _TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 _EN_TENS = {w: 10 * i for i, w in enumerate(_TENS, 2)}
 _EN_WORD_NUM = (
-    rf"(?:{'|'.join(_EN_TENS)})(?:[- ](?:{'|'.join(list(_EN_ONES)[1:10])}))?|"
+    rf"(?:{'|'.join(_EN_TENS)})(?:[-\s]+(?:{'|'.join(list(_EN_ONES)[1:10])}))?|"
     rf"{'|'.join(sorted(_EN_ONES, key=len, reverse=True))}"
 )
 
@@ -150,7 +150,7 @@ _QUANTITY = re.compile(
 @dataclass(frozen=True)
 class Quantity:
     value: float
-    unit: str  # JPY, USD, day, business_day, hour, percent, count, ... or "" (a bare number)
+    unit: str  # JPY, USD, day, business_day, hour, age, percent, count, ... or "" (bare)
     start: int
     end: int
     text: str
@@ -165,7 +165,7 @@ class Quantity:
 
     def in_unit_of(self, other: Quantity) -> float:
         """This quantity's value in the other's unit where both are calendar durations
-        (12 months read against "26 weeks" is 52 weeks); else its value as it is."""
+        (12 months read against "26 weeks" is about 52 weeks); else its value as it is."""
         if self.unit != other.unit and {self.unit, other.unit} <= _DAYS_IN.keys():
             return self.value * _DAYS_IN[self.unit] / _DAYS_IN[other.unit]
         return self.value
@@ -183,10 +183,13 @@ class Bound:
     quantity: Quantity
 
     def holds(self, value: Quantity) -> bool | None:
-        """Does the operator's quantity fall inside this bound? None: units differ."""
+        """Does the operator's quantity fall inside this bound? None: the two cannot be
+        compared (different units that are not both calendar durations)."""
         if not self.quantity.comparable(value):
             return None
         a, b = value.in_unit_of(self.quantity), self.quantity.value
+        if value.unit != self.quantity.unit:
+            a = round(a, 1)  # 365 days is a year, 52 weeks twelve months
         return {">": a > b, ">=": a >= b, "<": a < b, "<=": a <= b, "==": a == b}[self.op]
 
     def describe(self, lang: str = "ja") -> str:
@@ -348,6 +351,10 @@ def parse_quantities(text: str) -> list[Quantity]:
             mult *= _EN_SCALE[m.group("scale").lower()]
         if unit == "year" and _money_context(norm, m.start(), m.end()):
             unit = "JPY"  # 「五十万年」: a mis-heard 円 where money is meant
+        if unit == "age" and not _AGE_NUMBER.search(m.group("num") or ""):
+            continue  # 「千歳」「万歳」: a place or a cheer, not an age
+        if unit == "age" and m.group("unit") == "才" and not m.group("num")[-1:].isdigit():
+            continue  # 「容積十才」: 才 is also a unit of volume; an age in 才 is written in digits
         if _an_age(norm, m.start(), m.end(), unit):
             unit = "age"
         elif word and not unit:
@@ -359,28 +366,37 @@ def parse_quantities(text: str) -> list[Quantity]:
     return out
 
 
+# an age is written with a digit (65歳, 二十歳), not with 千 / 万 / 百 alone (千歳, 万歳)
+_AGE_NUMBER = re.compile(r"[0-9〇一二三四五六七八九十]")
+
+
 def _word_number(word: str) -> int:
     """ "twenty-three" -> 23, "seven" -> 7."""
-    parts = re.split(r"[- ]", word.lower())
+    parts = re.split(r"[-\s]+", word.lower())
     return sum(_EN_TENS.get(p, _EN_ONES.get(p, 0)) for p in parts)
 
 
 # an age: "23 years old", "a 43-year-old man", "aged 60", "under the age of 18", "24 or
 # older", "I'm 20" (grammar of ages, both sides of a rule); 「65歳」 is an age by its unit
-_AGE_AFTER = re.compile(r"[\s-]*old\b|\s*(?:or|and)\s+(?:older|younger)\b", re.I)
-_AGE_BEFORE = re.compile(
-    r"\b(?:aged?|ages? of|(?:i'?m|i am|(?:he|she|they|who) (?:is|are)|(?:he|she)'s)"
-    r"(?: (?:now|only|just|over|under))?)\s*$",
+_AGE_AFTER = re.compile(r"[\s-]*(?:old\b|of age\b)|\s*(?:or|and)\s+(?:older|younger)\b", re.I)
+# words before a number that make it an age; "I'm 20" only where nothing but a pause follows
+# ("I'm one of the directors" is no age)
+_AGE_BEFORE = re.compile(r"\b(?:aged?|ages? of|older than|younger than)\s*$", re.I)
+_SELF_BEFORE = re.compile(
+    r"\b(?:i'?m|i am|(?:he|she|they|who) (?:is|are)|(?:he|she)'s)(?: (?:now|only|just))?\s*$",
     re.I,
 )
+_PAUSE_AFTER = re.compile(r"\s*(?:[.,;!?]|$|and\b|years?\b)", re.I)
 
 
 def _an_age(text: str, start: int, end: int, unit: str) -> bool:
-    if unit == "year":
-        return bool(_AGE_AFTER.match(text[end : end + 20])) and "old" in text[end : end + 8]
-    if unit:
+    """The number at text[start:end] (with its unit word, if any) is somebody's age."""
+    if unit not in ("", "year"):
         return False
-    return bool(_AGE_AFTER.match(text[end : end + 20]) or _AGE_BEFORE.search(text[:start]))
+    before, after = text[:start], text[end : end + 20]
+    if _AGE_AFTER.match(after) or _AGE_BEFORE.search(before):
+        return True
+    return not unit and bool(_SELF_BEFORE.search(before) and _PAUSE_AFTER.match(after))
 
 
 # a rate's denominator just before or after the amount (grammar, not phrasings of a hearing)

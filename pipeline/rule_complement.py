@@ -125,9 +125,9 @@ def _open_side(rows: list[RuleRow]) -> int | None:
         return None  # another row bounds the quantity in a way not read here
     below = {b.op in ("<", "<=") for _, b in ordered}
     if below == {False}:
-        return min(ordered, key=lambda nb: nb[1].quantity.value)[0]
+        return min(ordered, key=lambda nb: nb[1].quantity.in_unit_of(first))[0]
     if below == {True}:
-        return max(ordered, key=lambda nb: nb[1].quantity.value)[0]
+        return max(ordered, key=lambda nb: nb[1].quantity.in_unit_of(first))[0]
     return None
 
 

@@ -146,7 +146,18 @@ def _says_no(sentence: str) -> bool:
     an appointee if you just help", "If a relationship exists, you are not a contractor",
     "You can't get it if ..."). The case clause's own negations do not count."""
     main = _CASE_CLAUSE.sub(" ", sentence)
-    return bool(_EXCLUDES.search(main)) or (main != sentence and negated(main))
+    return bool(_EXCLUDES.search(_CONDITIONAL.sub(" ", sentence))) or (
+        main != sentence and negated(main)
+    )
+
+
+# a sentence's conditional clause: a leading "If / When ...," or a trailing "if / unless ..."
+# (a trailing "when" or "where" is as often a relative clause: "a claim made when ... cannot")
+_CONDITIONAL = re.compile(
+    r"^\s*(?:if|when|where|unless|once)\b[^,]*,\s*|\s*\b(?:if|unless)\b.*$|"
+    r"^.*?(?:場合は?|ときは?|時は?|なら(?:ば)?)[、,]?",
+    re.I,
+)
 
 
 def text_rule(text: str, max_sentences: int = 6) -> TextRule:
@@ -154,7 +165,7 @@ def text_rule(text: str, max_sentences: int = 6) -> TextRule:
     else its first ``max_sentences`` sentences."""
     body = "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith("#"))
     found = list(_ITEM.finditer(body))
-    # a numbered line that ends in a colon introduces the items after it ("3. A licensee may
+    # a first list line that ends in a colon introduces the items after it ("3. A licensee may
     # not:" above "* display ..."): it is their lead, not one of them
     while len(found) > 1 and found[0].group(1).endswith((":", "：")):
         found = found[1:]

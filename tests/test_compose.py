@@ -445,6 +445,12 @@ def test_the_grammar_of_a_rule_written_in_sentences() -> None:
     rule = text_rule("If you owe taxes that you cannot pay, bankruptcy may be an option.")
     said = answers_to(rule.conditions, "Do you owe taxes that you cannot pay? Yes.")
     assert rule.decide_from_answers(said) is True
+    # a "cannot" after a relative "when" is the consequence's
+    from pipeline.text_rules import _says_no
+
+    assert _says_no("A claim made when the employee was on leave cannot be paid.")
+    # a list of banned things excludes ("The banned goods are: ...")
+    assert text_rule("The banned luxury goods are:\n* caviar\n* truffles").excludes
     # a prohibition word excludes
     rule = text_rule("Drivers are banned from texting while behind the wheel.")
     said = answers_to(rule.conditions, "Are you behind the wheel? Yes.")

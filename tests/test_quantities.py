@@ -215,4 +215,40 @@ def test_ages_durations_and_number_words() -> None:
     assert condition_holds("have worked for your employer for at least 26 weeks", case) is True
     assert condition_holds("the baby is due within 4 weeks", case) is False
     # a duration said about something else decides nothing
-    assert condition_holds("claim up to 3 months of pension", Case.of("I died 4 years ago.")) is None
+    assert (
+        condition_holds("claim up to 3 months of pension", Case.of("I died 4 years ago.")) is None
+    )
+
+
+def test_durations_and_ages_at_their_edges() -> None:
+    from pipeline.conditions import Case, condition_holds
+
+    # one duration in the bound's own unit is compared however few words the two share
+    assert (
+        evaluate_row(RuleRow(condition="3日以内", outcome=""), Case.of("5日後に申請しました")).holds
+        is False
+    )
+    assert condition_holds("勤続1年以上", Case.of("入社して2年です")) is True
+    # a conversion at its boundary holds (365 days is a year, 90 days three months)
+    assert condition_holds("worked for at least 1 year", Case.of("I worked here 365 days.")) is True
+    case = Case.of("I have been employed for 90 days.")
+    assert condition_holds("employed for at least 3 months", case) is True
+    # what is not an age: "I'm one of ...", 千歳 (a place), 万歳 (a cheer)
+    assert parse_quantities("I'm one of the directors") == []
+    assert parse_quantities("新千歳空港") == [] and parse_quantities("万歳") == []
+    # ages said with "years" around them
+    said = [
+        (q.value, q.unit) for q in parse_quantities("at least 18 years of age, 25 years or younger")
+    ]
+    assert said == [(18.0, "age"), (25.0, "age")]
+    assert [(b.op, b.quantity.unit) for b in parse_bounds("older than 65")] == [(">", "age")]
+
+
+def test_threshold_rows_in_different_calendar_units_are_ordered_by_length() -> None:
+    from pipeline.rule_complement import _open_side
+
+    rows = [
+        RuleRow(condition="1か月を超える場合", outcome="部長承認"),
+        RuleRow(condition="10日を超える場合", outcome="課長承認"),
+    ]
+    assert _open_side(rows) == 1  # the lowest threshold is 10 days, not "1" month
