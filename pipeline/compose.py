@@ -43,6 +43,7 @@ Shape = Literal["how", "who", "yesno"]
 MAX_OPTIONS = 5
 RANK_PRIOR = (0.5, 0.2, 0.13, 0.1, 0.07)  # retrieval's order as a prior over the options
 NONE_PROBABILITY = 0.5  # the model's "none of these" at or above this: not covered
+OUTCOME_SHARE = 0.3  # shared character pairs of two rules' outcomes for them to conflict
 SAME_PROBABILITY = 0.7  # the model's "same decision" needed to call two rules a conflict
 EXTRA_PROBABILITY = 0.25  # another element this likely is added (e.g. the exception that fits)
 # An exception applies only when its trigger holds: its weight is the share of the trigger's
@@ -542,7 +543,7 @@ class Composer:
                 continue
             if c.engagement != primary.engagement:
                 continue
-            if not disagree(a, b) or not self.same_decision(a, b):
+            if not disagree(a, b) or not same_outcomes(a, b) or not self.same_decision(a, b):
                 continue
             lines = [Line(L[lang]["conflict"], [a.id, b.id])]
             for el in (a, b):
@@ -622,6 +623,16 @@ def disagree(a: Judgment, b: Judgment) -> bool:
         return bool(a.decider and b.decider and a.decider != b.decider)
     same = a.decision and b.decision and a.decision.strip() == b.decision.strip()
     return bool(same and a.decider and b.decider and a.decider != b.decider)
+
+
+def same_outcomes(a: Judgment, b: Judgment) -> bool:
+    """Whether two judgments decide the same kind of thing: their outcomes and deciders share
+    at least ``OUTCOME_SHARE`` of the smaller one's character pairs. Two rules that bound the
+    same amount can still decide different things (「5万円以上は相見積もり」 and 「30万円超は
+    部長の承認」): no conflict, whatever the model says of them."""
+    said = [char_pairs(" ".join([*(r.outcome for r in _rows(el)), el.decider])) for el in (a, b)]
+    smaller = min(len(said[0]), len(said[1]))
+    return smaller > 0 and len(said[0] & said[1]) / smaller >= OUTCOME_SHARE
 
 
 def _yes_no(comp: Composition, yes: bool, lang: str, element_id: str) -> Line:

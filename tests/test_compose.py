@@ -559,3 +559,21 @@ def test_a_how_question_between_two_close_rules_gets_both() -> None:
         yn, cands
     )
     assert len(comp.ids) == 1
+
+
+def test_rules_that_bound_the_same_amount_but_decide_other_things_are_no_conflict() -> None:
+    from pipeline.compose import disagree, same_outcomes
+    from pipeline.models import Judgment, RuleRow
+
+    def judgment(rows: list[tuple[str, str]], decider: str) -> Judgment:
+        return Judgment(
+            id="J", interview_id="i", summary="", decider=decider,
+            rules=[RuleRow(condition=c, outcome=o) for c, o in rows],
+        )  # fmt: skip
+
+    quotes = judgment([("5万円以上", "二社から相見積もりを取る")], "購買担当")
+    approver = judgment([("30万円まで", "課長の承認"), ("30万円超", "部長の承認")], "課長／部長")
+    rows = [("10万円未満", "課長の承認で発注"), ("10万円以上", "部長の承認")]
+    other = judgment(rows, "課長／部長")
+    assert disagree(quotes, approver) and not same_outcomes(quotes, approver)
+    assert disagree(approver, other) and same_outcomes(approver, other)
