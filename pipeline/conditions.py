@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from .models import RuleRow
 from .quantities import (
+    DURATIONS,
     Bound,
     DateBound,
     Period,
@@ -24,6 +25,7 @@ from .quantities import (
     parse_date_bounds,
     parse_periods,
     parse_quantities,
+    sentence_around,
 )
 from .text_rules import TextRule, asked_about, case_of, char_pairs, verdicts_of
 
@@ -60,17 +62,19 @@ class Case:
         several, counts only where its sentence shares ``DURATION_SHARE`` of them ("I died 4
         years ago" says nothing of "up to 3 months of pension")."""
         same = [q for q in self.quantities if bound.quantity.comparable(q)]
-        if (
-            same
-            and about
-            and bound.quantity.unit in DURATIONS
-            and (len(same) > 1 or same[0].unit != bound.quantity.unit)
-        ):
-            # a duration is said about many things (a due date, how long ago): of several, or
-            # one in another unit, only one said with the condition's words is the condition's
-            same = [q for q in same if self._shared(q, about) >= DURATION_SHARE]
-        if len(same) > 1 and about:
-            same = sorted(same, key=lambda q: -self._shared(q, about))
+        duration = bound.quantity.unit in DURATIONS
+        if about and (len(same) > 1 or (duration and same and same[0].unit != bound.quantity.unit)):
+            wanted = char_pairs(about)
+            shared = {
+                id(q): len(char_pairs(sentence_around(self.text, q.start, q.end)) & wanted)
+                / max(len(wanted), 1)
+                for q in same
+            }
+            if duration:
+                # a duration is said about many things (a due date, how long ago): of several,
+                # or one in another unit, only one said with the condition's words is its
+                same = [q for q in same if shared[id(q)] >= DURATION_SHARE]
+            same = sorted(same, key=lambda q: -shared[id(q)])
         if (
             not same
             and bound.quantity.unit in _BARE_CURRENCIES[language_of(self.text)]
@@ -83,19 +87,10 @@ class Case:
             iter(same), None
         )
 
-    def _shared(self, q: Quantity, about: str) -> float:
-        """Share of ``about``'s character pairs in the sentence the quantity is said in."""
-        first = max(self.text.rfind(p, 0, q.start) for p in ".。!?！？") + 1
-        ends = [i for i in (self.text.find(p, q.end) for p in ".。!?！？") if i >= 0]
-        said = char_pairs(self.text[first : min(ends, default=len(self.text))])
-        wanted = char_pairs(about)
-        return len(said & wanted) / len(wanted) if wanted else 0.0
 
-
-DURATIONS = {"day", "week", "month", "year"}
-DURATION_SHARE = (
-    0.15  # share of the condition's character pairs (OR-ShARC tuning half, flat 0.1-0.4)
-)
+# share of the condition's character pairs a duration's sentence needs (OR-ShARC tuning half:
+# flat from 0.1 to 0.4)
+DURATION_SHARE = 0.15
 
 
 # the currency a bare amount is meant in: yen in a Japanese question, else the others

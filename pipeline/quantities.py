@@ -160,19 +160,20 @@ class Quantity:
         return (
             self.unit == other.unit
             or {self.unit, other.unit} == {"day", "business_day"}
-            or {self.unit, other.unit} <= _DAYS_IN.keys()
+            or {self.unit, other.unit} <= DURATIONS
         )
 
     def in_unit_of(self, other: Quantity) -> float:
         """This quantity's value in the other's unit where both are calendar durations
         (12 months read against "26 weeks" is about 52 weeks); else its value as it is."""
-        if self.unit != other.unit and {self.unit, other.unit} <= _DAYS_IN.keys():
+        if self.unit != other.unit and {self.unit, other.unit} <= DURATIONS:
             return self.value * _DAYS_IN[self.unit] / _DAYS_IN[other.unit]
         return self.value
 
 
 # calendar durations in days, for comparing a duration said in one unit with a bound in another
 _DAYS_IN = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
+DURATIONS = frozenset(_DAYS_IN)
 
 
 @dataclass(frozen=True)
@@ -419,9 +420,14 @@ def money_words_near(text: str, start: int, end: int, window: int = 20) -> bool:
     same sentence ("a 12k delivery that hasn't been invoiced")."""
     if _MONEY_WORDS.search(text[max(0, start - window) : end + window]):
         return True
+    return bool(_MONEY_WORDS.search(sentence_around(text, start, end)))
+
+
+def sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence of ``text`` that holds text[start:end] (cut at full stops and marks)."""
     first = max(text.rfind(p, 0, start) for p in ".。!?！？") + 1
     ends = [i for i in (text.find(p, end) for p in ".。!?！？") if i >= 0]
-    return bool(_MONEY_WORDS.search(text[first : min(ends, default=len(text))]))
+    return text[first : min(ends, default=len(text))]
 
 
 def _money_context(text: str, start: int, end: int) -> bool:

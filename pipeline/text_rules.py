@@ -286,11 +286,10 @@ def answers_to(conditions: list[str], message: str) -> list[bool | None]:
         if quoted:
             k = max(quoted, key=lambda i: len(flat[i]))
         else:
-            q = char_pairs(question)
-            share = [len(q & g) / len(g) if g else 0.0 for g in grams]
-            k = max(range(len(conditions)), key=lambda i: (share[i], -i), default=-1)
-            if k < 0 or share[k] == 0.0:
+            best = most_shared(char_pairs(question), grams)
+            if best is None:
                 continue
+            k = best
         if out[k] is None:
             out[k] = said
         else:
@@ -342,9 +341,13 @@ def asked_about(rule: TextRule, message: str) -> int | None:
     asked = [f for f in facts_of(message) if f.endswith(("?", "？"))]
     if rule.listed or not asked:
         return None
-    q = char_pairs(asked[-1])
-    grams = [char_pairs(c) for c in rule.conditions]
-    share = [len(q & g) / len(g) if g else 0.0 for g in grams]
+    return most_shared(char_pairs(asked[-1]), [char_pairs(c) for c in rule.conditions])
+
+
+def most_shared(pairs: set[str], grams: list[set[str]]) -> int | None:
+    """Index of the text (given by its character pairs) with the largest share of its pairs in
+    ``pairs`` (the first of equals); None when none shares any."""
+    share = [len(pairs & g) / len(g) if g else 0.0 for g in grams]
     best = max(range(len(share)), key=lambda i: (share[i], -i), default=-1)
     return best if best >= 0 and share[best] > 0 else None
 
