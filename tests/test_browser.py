@@ -98,6 +98,9 @@ def test_upload_review_ask_in_a_real_browser(app_url: tuple[str, Path]) -> None:
         )  # fmt: skip
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
         page.set_default_timeout(60_000)
+        # expect() has its own 5 s default; the first page of a fresh clone imports the whole
+        # stack (chromadb, langchain, the store) on a contended 2-core machine and can take longer.
+        expect.set_options(timeout=60_000)
 
         def shot(name: str) -> None:
             page.wait_for_timeout(800)  # let the last rerun paint
