@@ -50,7 +50,7 @@ from .models import (
 from .prompts import load_prompt
 from .rule_complement import other_side
 from .sentences import Unit, summarise
-from .structure import Group, systems_in
+from .structure import Group, grammar_rows, systems_in
 from .support import supported
 
 LOCATE_MIN = 60.0  # rapidfuzz partial-ratio alignment needed to place a step inside the quote
@@ -497,6 +497,9 @@ def build(
             if cond and outcome:
                 rules.append(RuleRow(condition=cond, outcome=outcome))
         criterion = CriterionStatus(answer.criterion)
+        if not rules and criterion != CriterionStatus.ABSENT:
+            # a rule the model did not split: the quote's conditional clauses, as written
+            rules = grammar_rows(ctx.quote, transcript.language.value)
         if criterion == CriterionStatus.STATED and not rules:
             criterion = CriterionStatus.UNSTATED  # a rule that cannot be shown is not stated
         elif criterion == CriterionStatus.ABSENT and rules:
@@ -510,8 +513,9 @@ def build(
             # rule is only not said here
             criterion = CriterionStatus.UNSTATED
         decision = _keep(answer.decision, text, dropped)
-        if decision and is_a_case(decision, rules):
-            decision = ""  # the model wrote a case ("5万円を超える場合は"), not what is decided
+        if decision and (is_a_case(decision, rules) or (rules and _is_whole(decision, ctx.quote))):
+            # the model wrote a case ("5万円を超える場合は") or the whole quote, not what is decided
+            decision = ""
         if not rules:
             decision = decision or _short(ctx.quote)
         summary = decision or _short(rows_text(rules))
@@ -604,6 +608,11 @@ def is_a_case(decision: str, rules: list[RuleRow]) -> bool:
     conditional ending (「場合は」, "if") it is a row's condition."""
     core = _CASE_ENDS.sub("", decision.strip().rstrip("。.")).strip()
     return bool(core) and any(fuzz.ratio(core, r.condition.strip()) >= 90 for r in rules)
+
+
+def _is_whole(value: str, quote: str) -> bool:
+    """``value`` is the quote itself (a field that repeats the sentence names nothing)."""
+    return fuzz.ratio(normalise(value), normalise(_short(quote))) >= 90
 
 
 def _short(quote: str) -> str:

@@ -179,6 +179,31 @@ def _condition(text: str, lex: Lexicon) -> tuple[str, str]:
     return "", ""
 
 
+_SENTENCES = re.compile(r"(?<=[。！？!?])|(?<=\.)\s+")
+
+
+def grammar_rows(text: str, language: str) -> list[RuleRow]:
+    """Rule rows read off the grammar of conditional clauses (「…場合は、…」, "If …, …"), one
+    per sentence that has one: the condition and the outcome are the sentence's own words.
+    A case that only points back (「その場合は」, "if that happens") gives no row: its condition
+    was said before. For a judgment whose rule the model left without rows."""
+    language = language_of(text, language)
+    lex = lexicon(language)
+    rows: list[RuleRow] = []
+    for sentence in _SENTENCES.split(text):
+        cond, outcome = _condition(sentence.strip(), lex)
+        cond = cond.strip(" 、,")
+        outcome = outcome.strip(" 、,").rstrip("。.")
+        if (
+            cond
+            and outcome
+            and not lex.re("deictic_case").match(cond)
+            and not lex.re("undecided_outcome").search(outcome)
+        ):
+            rows.append(RuleRow(condition=cond, outcome=outcome))
+    return rows
+
+
 def cue_element(
     label: str,
     text: str,

@@ -209,8 +209,9 @@ def test_harness_smoke_scores_pet_and_policy_and_writes_reports(
     by_task = {s["task"]: s for s in report["sections"]}
     assert by_task["extraction/pet"]["status"] == "ok"
     pet_s = by_task["extraction/pet"]
-    # two of three gold activities, both predictions exact
-    assert metric(pet_s, "activity->task F1 (strict)")["value"] == pytest.approx(0.8)
+    # all three gold activities, exact: the two tasks, and "approves" on the judgment's branch
+    # (its row read off "If ..., ..." where the model gave none, ``structure.grammar_rows``)
+    assert metric(pet_s, "activity->task F1 (strict)")["value"] == pytest.approx(1.0)
     assert metric(pet_s, "activity->task F1 (strict)")["baseline"] == pet.PUBLISHED_F1["Activity"]
     for name in (
         "actor->role F1 (strict)",
@@ -248,7 +249,7 @@ def test_harness_smoke_scores_pet_and_policy_and_writes_reports(
     assert "activity->task F1 (strict)" in rep.console_table(report)
     summary = rep.summary_markdown(saved)
     assert summary.startswith("## Summary")
-    assert "| extraction/pet | activity->task F1 (strict) | 0.800 | 0.822 |" in summary
+    assert "| extraction/pet | activity->task F1 (strict) | 1.000 | 0.822 |" in summary
 
 
 def test_pet_strict_rule_and_lenient_overlap_on_known_elements(eval_data: Path) -> None:
@@ -458,5 +459,5 @@ def test_cached_rerun_costs_no_model_calls(eval_data: Path, tmp_path: Path) -> N
     )
     assert first.calls and not again.calls
     pet_s = report["sections"][0]
-    assert metric(pet_s, "activity->task F1 (strict)")["value"] == pytest.approx(0.8)
+    assert metric(pet_s, "activity->task F1 (strict)")["value"] == pytest.approx(1.0)
     store.close()

@@ -75,7 +75,10 @@ class LabelChat(FakeChat):
         title = str((self.schemas[-1] or {}).get("title"))
         if title != "Label":  # a fields call (or its re-ask)
             users = [m["content"] for m in self.calls[-1] if m["role"] == "user"]
-            quote = [u for u in users if "Quote: " in u][-1].split("Quote: ")[-1]
+            quotes = [u for u in users if "Quote: " in u]
+            if not quotes:  # a pick among options (the other side of a rule): no answer
+                return ""
+            quote = quotes[-1].split("Quote: ")[-1]
             for key, answer in self.fields.items():
                 if key in quote:
                     if isinstance(answer, list):  # a queue of raw answers

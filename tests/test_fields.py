@@ -275,3 +275,42 @@ def test_a_judgment_whose_decision_is_a_case_is_summarised_by_its_rows() -> None
     assert len(els) == 1
     assert els[0].decision == ""
     assert els[0].summary == "5万円を超える → 部長の承認が必要"
+
+
+class RuleWithoutRowsChat(FakeChat):
+    """Labels every sentence a judgment and repeats it as the decision, with no rows (as the
+    1.5B does for a plain threshold sentence); ``criterion`` is what it says about the rule."""
+
+    def __init__(self, criterion: str) -> None:
+        super().__init__(default="{}")
+        self.criterion = criterion
+
+    def _next(self) -> str:
+        schema = self.schemas[-1] or {}
+        if schema.get("title") == "Label":
+            return json.dumps({"label": "judgment"})
+        if schema.get("title") == "JudgmentFields":
+            quote = self.calls[-1][-1]["content"].rsplit("Quote:", 1)[-1].strip().rstrip("。")
+            return json.dumps({"decision": quote, "rules": [], "decider": "",
+                               "criterion": self.criterion})  # fmt: skip
+        return json.dumps({"label": "none"})
+
+
+@pytest.mark.parametrize(
+    ("criterion", "rows"),
+    [("unstated", ["備品の購入が3万円以上 → 総務課長の決裁を取ります"]), ("absent", [])],
+)
+def test_a_rule_the_model_left_without_rows_gets_its_conditional_clause_as_a_row(
+    criterion: str, rows: list[str]
+) -> None:
+    from pipeline.models import Judgment
+
+    seg = Segment(id="s0001", start=0.0, end=4.0, speaker="担当",
+                  text="備品の購入が3万円以上の場合は、総務課長の決裁を取ります。")  # fmt: skip
+    tr = Transcript(interview_id="int_a", language=Language.JA, segments=[seg], duration=4.0)
+    chat = RuleWithoutRowsChat(criterion)
+    els = [e for e in extract(tr, chat).elements if isinstance(e, Judgment)]
+    assert len(els) == 1
+    assert [r.text for r in els[0].rules] == rows
+    if rows:  # the decision that only repeats the quote gives way to the rows
+        assert els[0].decision == "" and els[0].summary == rows[0]
