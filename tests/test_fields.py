@@ -314,3 +314,33 @@ def test_a_rule_the_model_left_without_rows_gets_its_conditional_clause_as_a_row
     assert [r.text for r in els[0].rules] == rows
     if rows:  # the decision that only repeats the quote gives way to the rows
         assert els[0].decision == "" and els[0].summary == rows[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "rows"),
+    [
+        (
+            "でも、課長が休みのときは、部長に回しています。",
+            "ja",
+            ["課長が休み → 部長に回しています"],
+        ),
+        ("ただし、10万円以上なら稟議です。", "ja", ["10万円以上なら → 稟議です"]),
+        ("そのときは過去のファイルを見て決めています。", "ja", []),  # points back
+        ("そういう場合は、課長に聞きます。", "ja", []),
+        ("新しい手当が出てきたときに、課税か非課税か、とか。", "ja", []),  # the open question
+        (
+            "Well. If the invoice is late, I call the vendor.",
+            "en",
+            ["the invoice is late → I call the vendor"],
+        ),
+        ("If that happens, I call the vendor.", "en", []),
+        ("When it does, we wait.", "en", []),
+        ("Approvals go to the director.", "en", []),
+    ],
+)
+def test_rule_rows_read_off_the_grammar_of_a_conditional_clause(
+    text: str, language: str, rows: list[str]
+) -> None:
+    from pipeline.structure import grammar_rows
+
+    assert [r.text for r in grammar_rows(text, language)] == rows
