@@ -315,6 +315,8 @@ class CaseResult:
     cue_filled: int = 0
     rows_gold: int = 0
     rows_found: int = 0
+    rows_shown: int = 0  # rows of the judgments matched to a gold judgment that has rows
+    rows_right: int = 0  # ...of them, rows that say one of the gold rows
     # per field: (gold elements matched that state it, the prediction agrees)
     fields_agree: dict[str, tuple[int, int]] = field(default_factory=dict)
     gold_located: int = 0
@@ -370,6 +372,7 @@ def run_case(
     counts, pairs = match(run.elements, gold, spans)
     matched = {int(n): gid for gid, n in pairs}
     rows_gold, rows_found = rule_rows(run.elements, gold, pairs)
+    rows_shown, rows_right = rows_that_are_right(run.elements, gold, pairs)
     agree = field_agreement(run.elements, gold, pairs)
     shown = [e for e in run.elements if e.grounded]
     prompt_tokens, completion_tokens = run.tokens
@@ -391,6 +394,8 @@ def run_case(
         cue_filled=run.cue_filled,
         rows_gold=rows_gold,
         rows_found=rows_found,
+        rows_shown=rows_shown,
+        rows_right=rows_right,
         fields_agree=agree,
         gold_located=len(spans),
         gold_total=len(gold["elements"]) + len(gold["findings"]),
@@ -464,6 +469,30 @@ def rule_rows(
             ):
                 found += 1
     return total, found
+
+
+def _same_row(gold_row: dict[str, str], row: Any) -> bool:
+    return same_condition(gold_row["condition"], row.condition) and _similar(
+        gold_row["outcome"], row.outcome
+    )
+
+
+def rows_that_are_right(
+    predicted: list[Any], gold: dict[str, Any], pairs: list[tuple[str, str]]
+) -> tuple[int, int]:
+    """(rows shown on judgments matched to a gold judgment with rows, those that say a gold
+    row): the precision side of ``rule_rows``, so that rows cut from the wrong words count."""
+    by_gold = {gid: predicted[int(n)] for gid, n in pairs}
+    shown = right = 0
+    for g in gold["elements"]:
+        rows = g.get("rules") or []
+        pred = by_gold.get(g["id"])
+        if g["kind"] != "judgment" or not rows or pred is None:
+            continue
+        for r in getattr(pred, "rules", []):
+            shown += 1
+            right += any(_same_row(row, r) for row in rows)
+    return shown, right
 
 
 # the fields scored on matched pairs: (gold kind, field); lists are scored per value
@@ -578,6 +607,14 @@ def summarise(results: list[CaseResult], label: str) -> tuple[list[Metric], dict
             _r(sum(r.rows_found for r in results) / rows) if rows else None,
             target=">= 0.7",
             n=rows,
+        )
+    )
+    shown = sum(r.rows_shown for r in results)
+    metrics.append(
+        Metric(
+            f"{label}: judgment rule rows shown that are right",
+            _r(sum(r.rows_right for r in results) / shown) if shown else None,
+            n=shown,
         )
     )
     for kind, name in FIELDS:

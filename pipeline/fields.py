@@ -494,7 +494,7 @@ def build(
         for r in answer.rules:
             cond = _keep(r.condition, text, dropped)
             outcome = _keep(r.outcome, text, dropped)
-            if cond and outcome:
+            if cond and outcome and not _no_row(cond, outcome):
                 rules.append(RuleRow(condition=cond, outcome=outcome))
         criterion = CriterionStatus(answer.criterion)
         if not rules and criterion != CriterionStatus.ABSENT:
@@ -608,6 +608,16 @@ def is_a_case(decision: str, rules: list[RuleRow]) -> bool:
     conditional ending (「場合は」, "if") it is a row's condition."""
     core = _CASE_ENDS.sub("", decision.strip().rstrip("。.")).strip()
     return bool(core) and any(fuzz.ratio(core, r.condition.strip()) >= 90 for r in rules)
+
+
+def _no_row(condition: str, outcome: str) -> bool:
+    """A row that is no case -> outcome: a condition that only points back at something said
+    before (「そのときは」, "if that happens"), or the sentence cut twice (the condition inside
+    the outcome or the outcome inside the condition: 「前回と同じ → 修理は前回と同じ店」)."""
+    c, o = normalise(condition), normalise(outcome)
+    if both().re("deictic_case").match(condition.strip(" 、,")):
+        return True
+    return len(c) >= 2 and len(o) >= 2 and (c in o or o in c)
 
 
 def _is_whole(value: str, quote: str) -> bool:

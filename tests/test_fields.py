@@ -344,3 +344,22 @@ def test_rule_rows_read_off_the_grammar_of_a_conditional_clause(
     from pipeline.structure import grammar_rows
 
     assert [r.text for r in grammar_rows(text, language)] == rows
+
+
+@pytest.mark.parametrize(
+    ("condition", "outcome", "kept"),
+    [
+        ("3万円以上", "部長の承認も要る", True),
+        ("the amount is over $5,000", "we accrue it", True),
+        ("そういうとき", "課長に聞く", False),  # points back: the case was said before
+        ("in that case", "call the buyer", False),
+        ("同じ業者にしています", "清掃は同じ業者にしています", False),  # the sentence cut twice
+        ("three days after us", "the branch closes three days after us", False),
+    ],
+)
+def test_a_model_row_that_is_no_case_and_outcome_is_not_shown(
+    condition: str, outcome: str, kept: bool
+) -> None:
+    from pipeline.fields import _no_row
+
+    assert _no_row(condition, outcome) is not kept
