@@ -245,9 +245,9 @@ def participant(value: str, default_actor: str, not_people: list[str]) -> str:
     head = re.split(r"の|'s\s|\s", v)[-1] if _CJK.search(v) else v
     if both().search("first_person", v) or both().search("first_person", head):
         return default_actor or v
-    nv = normalise(v)
-    if any(nv == normalise(s) for s in not_people if s):
-        return ""
+    nv, nh = normalise(v), normalise(head)
+    if any(normalise(s) in (nv, nh) for s in not_people if s):
+        return ""  # a system or a document the element names (「何枚かの請求書」: its head)
     return v
 
 
@@ -465,7 +465,7 @@ def build(
             actor = participant(
                 _keep(step.actor, text, dropped),
                 default_actor,
-                [*systems, *told_systems, *_generic_systems()],
+                [*systems, *told_systems, *_generic_systems(), *step.inputs, *step.outputs],
             )
             actor = actor or default_actor
             systems = _not_the_actor(systems, actor)

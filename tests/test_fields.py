@@ -101,12 +101,14 @@ def test_the_finding_the_model_notes_quotes_the_neighbour_that_says_it() -> None
         ("the controller", "the controller"),
         ("kintone", ""),  # a system is not who does the step
         ("入力しています", ""),  # a verb is not a participant
+        ("何枚かの納品書", ""),  # a document the step names (its head), not who does it
+        ("総務の秘書", "総務の秘書"),
     ],
 )
 def test_a_participant_is_a_person_or_role_never_a_system_or_a_clause(
     value: str, expected: str
 ) -> None:
-    assert participant(value, "営業事務", ["kintone", "SAP"]) == expected
+    assert participant(value, "営業事務", ["kintone", "SAP", "納品書"]) == expected
 
 
 class SystemActorChat(FakeChat):
