@@ -533,14 +533,23 @@ def build(
             )
         ]
     assert isinstance(answer, ExceptionFields)
-    trigger = _keep(answer.trigger, text, dropped) or _short(ctx.quote)
+    trigger = _keep(answer.trigger, text, dropped)
+    handling = _keep(answer.handling, text, dropped)
+    told = grammar_rows(ctx.quote, transcript.language.value)
+    if told and not (trigger and supported(trigger, ctx.quote)):
+        # the model took the trigger from a neighbour while the quote states its own case
+        # (「…場合は、…」): the quote's conditional clause is the trigger, its rest the handling
+        trigger = told[0].condition
+        if not (handling and supported(handling, ctx.quote)):
+            handling = told[0].outcome
+    trigger = trigger or _short(ctx.quote)
     frequency = _keep(answer.frequency, text, dropped)
     return [
         Exception_(
             summary=trigger,
             evidence=evidence,
             trigger=trigger,
-            handling=_keep(answer.handling, text, dropped),
+            handling=handling,
             # the handling is told by the speaker: unless someone else is named, it is theirs
             owner=participant(_keep(answer.owner, text, dropped), default_actor, _generic_systems())
             or default_actor,

@@ -20,6 +20,8 @@ HELD_OUT = frozenset(
         *(p.name for p in SAMPLES_DIR.glob("*_blind*") if p.is_dir()),
         # dev set 3: evaluation data for extraction, not demo material
         *(p.name for p in SAMPLES_DIR.glob("*_dev3_*") if p.is_dir()),
+        # new-user trials: audio and operator questions without gold
+        *(p.name for p in SAMPLES_DIR.glob("trial_*") if p.is_dir()),
     }
 )
 

@@ -365,3 +365,35 @@ def test_a_model_row_that_is_no_case_and_outcome_is_not_shown(
     from pipeline.fields import _no_row
 
     assert _no_row(condition, outcome) is not kept
+
+
+class NeighbourTriggerChat(FakeChat):
+    """Labels the second sentence an exception and copies its trigger and handling from the
+    sentence before it (the "Before" context), as the 1.5B did on a new hearing."""
+
+    def _next(self) -> str:
+        schema = self.schemas[-1] or {}
+        last = self.calls[-1][-1]["content"]
+        if schema.get("title") == "Label":
+            label = "exception" if "場合は" in last.split("Sentence:")[-1] else "task"
+            return json.dumps({"label": label})
+        if schema.get("title") == "ExceptionFields":
+            return json.dumps({"trigger": "検収書は紙で保管します", "handling": "紙で保管",
+                               "owner": "", "frequency": "", "routine": False})  # fmt: skip
+        return echo_fields(str(schema.get("title")), last.split("Quote: ")[-1])
+
+
+def test_an_exception_whose_quote_states_its_case_takes_that_case_as_its_trigger() -> None:
+    from pipeline.models import Exception_
+
+    segs = [
+        Segment(id="s0001", start=0.0, end=3.0, speaker="担当", text="検収書は紙で保管します。"),
+        Segment(id="s0002", start=3.0, end=7.0, speaker="担当",
+                text="検収書が届かない場合は、倉庫に電話で確認します。"),
+    ]  # fmt: skip
+    tr = Transcript(interview_id="int_a", language=Language.JA, segments=segs, duration=7.0)
+    els = [e for e in extract(tr, NeighbourTriggerChat(default="{}")).elements
+           if isinstance(e, Exception_)]  # fmt: skip
+    assert len(els) == 1
+    assert els[0].trigger == "検収書が届かない"
+    assert els[0].handling == "倉庫に電話で確認します"
