@@ -47,33 +47,6 @@ def _deletions(r: str) -> set[str]:
     return {r[:i] + r[i + 1 :] for i in range(len(r))}
 
 
-@lru_cache(maxsize=16384)
-def _reading_of(text: str) -> str:
-    return reading(text)
-
-
-def _shared_end(e: Entry, surface: str, found: dict[str, tuple[Entry, int]]) -> None:
-    """``e`` when it ends (or starts) with the same kanji as ``surface`` and the rest reads at
-    most two kana away: 映像日 ~ 営業日 (エイゾウ ~ エイギョウ, 日 in common). The shared kanji
-    are compared as written, so the reading guessed for them (日: ニチ, ジツ, ヒ, ビ) does not
-    count against the term."""
-    if e.term == surface or e.term in found or len(surface) < 2:
-        return
-    n = len(surface)
-    end = next((k for k in range(n) if surface[k:] == e.term[k:]), n)
-    start = next((k for k in range(n, 0, -1) if surface[:k] == e.term[:k]), 0)
-    for rest_s, rest_t, shared in (
-        (surface[:end], e.term[:end], surface[end:]),
-        (surface[start:], e.term[start:], surface[:start]),
-    ):
-        if not shared or not rest_s or not all(KANJI.match(c) for c in shared):
-            continue
-        a, b = _reading_of(rest_s), _reading_of(rest_t)
-        if len(fold(a)) >= 2 and len(fold(b)) >= 2 and (d := distance(a, b)) <= 2:
-            found[e.term] = (e, d)
-            return
-
-
 class Lexicon:
     """Terms by surface, by folded reading, and by one-kana deletions of it (near readings)."""
 
@@ -153,13 +126,11 @@ class Lexicon:
                     consider(e, 1)
                 for e in self._by_deletion.get(k, []):
                     consider(e, 1)
-        if len(f) >= 3:  # same length, a kanji in common at the same place: two kana away
+        if len(f) >= 4:  # same length, a kanji in common at the same place: two kana away
             for i, ch in enumerate(surface):
                 if KANJI.match(ch):
                     for e in self._by_char.get((len(surface), i, ch), []):
-                        if len(f) >= 4:
-                            consider(e, 2)
-                        _shared_end(e, surface, found)
+                        consider(e, 2)
         return sorted(found.values(), key=lambda x: (x[1], TRUST.index(x[0].source)))
 
     def spelled(self, surface: str, limit: int = 400) -> list[Entry]:
