@@ -500,6 +500,7 @@ FIELDS = (
     ("task", "actor"),
     ("task", "systems"),
     ("judgment", "decider"),
+    ("exception", "trigger"),
     ("exception", "handling"),
     ("exception", "owner"),
 )
