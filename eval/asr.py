@@ -320,7 +320,9 @@ def run(ctx: EvalContext) -> Section:
                     pairs,
                     gate,
                     info,
-                    time_budget=False,  # scores come from a cache: the count budget only
+                    # scores from a cache take no time: the count budget only, unless the
+                    # product's time budget is asked for (fresh scores: --lm-time-budget)
+                    time_budget=bool(ctx.options.get("asr_time_budget")),
                 )
             correction_s = time.monotonic() - t0
             text = "\n".join(s.text for s in segments)
@@ -470,8 +472,13 @@ def main() -> None:
     ap.add_argument("--no-lm", action="store_true", help="score only from the cache")
     ap.add_argument("--out", default="")
     ap.add_argument("--work", default="/tmp/shikumi-eval-asr")
+    ap.add_argument(
+        "--lm-time-budget",
+        action="store_true",
+        help="the product's LM time budget per audio minute (use a fresh LM-score cache)",
+    )
     args = ap.parse_args()
-    opts: dict[str, Any] = {"asr_lm": not args.no_lm}
+    opts: dict[str, Any] = {"asr_lm": not args.no_lm, "asr_time_budget": args.lm_time_budget}
     if args.configs:
         opts["asr_configs"] = args.configs.split(",")
     if args.cases:
