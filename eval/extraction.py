@@ -315,7 +315,7 @@ class CaseResult:
     cue_filled: int = 0
     rows_gold: int = 0
     rows_found: int = 0
-    rows_shown: int = 0  # rows of the judgments matched to a gold judgment that has rows
+    rows_shown: int = 0  # rows of the judgments matched to a gold judgment
     rows_right: int = 0  # ...of them, rows that say one of the gold rows
     # per field: (gold elements matched that state it, the prediction agrees)
     fields_agree: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -462,11 +462,7 @@ def rule_rows(
         if pred is None:
             continue
         for row in rows:
-            if any(
-                same_condition(row["condition"], r.condition)
-                and _similar(row["outcome"], r.outcome)
-                for r in pred.rules
-            ):
+            if any(_same_row(row, r) for r in pred.rules):
                 found += 1
     return total, found
 
@@ -480,14 +476,15 @@ def _same_row(gold_row: dict[str, str], row: Any) -> bool:
 def rows_that_are_right(
     predicted: list[Any], gold: dict[str, Any], pairs: list[tuple[str, str]]
 ) -> tuple[int, int]:
-    """(rows shown on judgments matched to a gold judgment with rows, those that say a gold
-    row): the precision side of ``rule_rows``, so that rows cut from the wrong words count."""
+    """(rows shown on judgments matched to a gold judgment, those that say one of its rows):
+    the precision side of ``rule_rows``; a row on a judgment whose gold has none (a rule-less
+    decision) is a row shown and wrong."""
     by_gold = {gid: predicted[int(n)] for gid, n in pairs}
     shown = right = 0
     for g in gold["elements"]:
         rows = g.get("rules") or []
         pred = by_gold.get(g["id"])
-        if g["kind"] != "judgment" or not rows or pred is None:
+        if g["kind"] != "judgment" or pred is None:
             continue
         for r in getattr(pred, "rules", []):
             shown += 1

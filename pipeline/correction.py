@@ -394,7 +394,7 @@ def correct_segments(
     # hearing, until its time budget is spent; the others get the rule without a model
     minutes = max((segments[-1].end - segments[0].start) / 60.0, 1.0)
     budget = int(LM_SPANS_PER_MINUTE * minutes)
-    gains: dict[tuple[int, int, int], list[tuple[Candidate, float]]] = {}
+    gains: dict[tuple[int, int, int], list[tuple[Candidate, float]]] = {}  # (segment, span)
     for _, k, (a, b) in sorted(suspicion)[:budget]:
         if scorer is None:
             break
@@ -410,12 +410,13 @@ def correct_segments(
             stats.lm_error = str(exc)
             scorer = None
         stats.lm_seconds += time.monotonic() - t0
+    by_segment: dict[int, list[tuple[Candidate, float]]] = {}
+    for (k, _, _), ps in gains.items():
+        by_segment.setdefault(k, []).extend(ps)
     out: list[Segment] = []
     for k, (seg, cands) in enumerate(zip(segments, per_segment, strict=True)):
-        pairs = sorted(
-            (p for (kk, _, _), ps in gains.items() if kk == k for p in ps), key=lambda p: -p[1]
-        )
-        chosen, scores = _disjoint(pairs)
+        ranked = sorted(by_segment.get(k, []), key=lambda p: -p[1])
+        chosen, scores = _disjoint(ranked)
         rest = [c for c in cands if (k, c.start, c.end) not in gains]
         more, more_scores = _by_rule(rest)
         for c, g in zip(more, more_scores, strict=True):

@@ -53,6 +53,9 @@ from .sentences import Unit, summarise
 from .structure import Group, grammar_rows, systems_in
 from .support import supported
 
+# a row whose condition is inside its outcome (or the reverse) and at least this share of its
+# length is the sentence cut twice, not a case and an outcome
+CUT_TWICE = 0.4
 LOCATE_MIN = 60.0  # rapidfuzz partial-ratio alignment needed to place a step inside the quote
 TOP_LOGPROBS = 5
 # A remark the model gave at least this probability where it wrote "none" is taken (see
@@ -623,10 +626,19 @@ def _no_row(condition: str, outcome: str) -> bool:
     """A row that is no case -> outcome: a condition that only points back at something said
     before (「そのときは」, "if that happens"), or the sentence cut twice (the condition inside
     the outcome or the outcome inside the condition: 「前回と同じ → 修理は前回と同じ店」)."""
-    c, o = normalise(condition), normalise(outcome)
     if both().re("deictic_case").match(condition.strip(" 、,")):
         return True
-    return len(c) >= 2 and len(o) >= 2 and (c in o or o in c)
+    c, o = normalise(condition), normalise(outcome)
+    short, long_ = sorted((c, o), key=len)
+    if len(short) < 2 or len(short) < CUT_TWICE * len(long_):
+        return False  # a short case inside a long outcome is a case said again (「海外」)
+    if re.fullmatch(r"[\x00-\x7f]+", condition + outcome):  # Latin script: whole words only
+        words_c, words_o = (
+            " ".join(re.findall(r"[a-z0-9$%]+", x.lower())) for x in (condition, outcome)
+        )
+        a, b = sorted((words_c, words_o), key=len)
+        return re.search(rf"(?<![a-z0-9]){re.escape(a)}(?![a-z0-9])", b) is not None
+    return short in long_
 
 
 def _is_whole(value: str, quote: str) -> bool:

@@ -182,6 +182,20 @@ def _condition(text: str, lex: Lexicon) -> tuple[str, str]:
 _SENTENCES = re.compile(r"(?<=[。！？!?])|(?<=\.)\s+")
 
 
+_ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|mr|mrs|ms|dr|no)\.$", re.I)
+
+
+def _sentences(text: str) -> list[str]:
+    """The sentences of a quote; "e.g." or "Mr." does not end one."""
+    out: list[str] = []
+    for piece in _SENTENCES.split(text):
+        if out and _ABBREVIATION.search(out[-1].rstrip()):
+            out[-1] = f"{out[-1].rstrip()} {piece.lstrip()}"
+        else:
+            out.append(piece)
+    return out
+
+
 def grammar_rows(text: str, language: str) -> list[RuleRow]:
     """Rule rows read off the grammar of conditional clauses (「…場合は、…」, "If …, …"), one
     per sentence that has one: the condition and the outcome are the sentence's own words.
@@ -190,7 +204,7 @@ def grammar_rows(text: str, language: str) -> list[RuleRow]:
     language = language_of(text, language)
     lex = lexicon(language)
     rows: list[RuleRow] = []
-    for sentence in _SENTENCES.split(text):
+    for sentence in _sentences(text):
         cond, outcome = _condition(sentence.strip(), lex)
         cond = cond.strip(" 、,")
         outcome = outcome.strip(" 、,").rstrip("。.")

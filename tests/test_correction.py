@@ -159,7 +159,15 @@ def test_the_embedded_llm_prefers_the_business_term_in_context(tmp_path) -> None
     assert out[-1].text == "月末に計上して、部長の承認を得ます"
 
 
-def test_the_model_time_goes_to_the_most_suspicious_span_wherever_it_is_in_the_hearing() -> None:
+def test_the_model_time_goes_to_the_most_suspicious_span_wherever_it_is_in_the_hearing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import itertools
+
+    import pipeline.correction as correction
+
+    clock = itertools.count()  # each reading of the clock is a second later
+    monkeypatch.setattr(correction.time, "monotonic", lambda: float(next(clock)))
     # out of time after the first scoring: that scoring is the span that is not a word (at the
     # end of the hearing), not the real word that reads like a term in the first segment
     segs = [seg("部長の商人が必要です", i=0), *(seg(t, i=k + 1) for k, t in enumerate(BUSINESS))]
