@@ -390,78 +390,80 @@ def correct_segments(
             suspicion.append((prob + (1.0 if word else 0.0), k, (a, b)))
     stats.candidates = sum(len(c) for c in per_segment)
     # the language model scores the most suspicious spans (not words, then Whisper's least
-    # sure words) up to a budget per audio minute, most suspicious first across the whole
-    # hearing, until its time budget is spent; the others get the rule without a model
+    # sure words) up to a budget per audio minute; the others get the rule without a model
     minutes = max((segments[-1].end - segments[0].start) / 60.0, 1.0)
     budget = int(LM_SPANS_PER_MINUTE * minutes)
-    gains: dict[tuple[int, int, int], list[tuple[Candidate, float]]] = {}  # (segment, span)
-    for _, k, (a, b) in sorted(suspicion)[:budget]:
-        if scorer is None:
-            break
-        if lm_seconds_per_minute is not None and stats.lm_seconds > lm_seconds_per_minute * minutes:
-            break  # out of time: the rest get the rule without a model
-        group = [c for c in per_segment[k] if (c.start, c.end) == (a, b)]
-        context = HEADER[language] + (segments[k - 1].text[-CONTEXT_CHARS:] + "\n" if k else "")
-        t0 = time.monotonic()
-        try:
-            gains[(k, a, b)] = _span_gains(segments[k].text, a, b, group, scorer, context)
-            stats.scored_spans += 1
-        except ShikumiError as exc:  # the model went away: go on without it
-            stats.lm_error = str(exc)
-            scorer = None
-        stats.lm_seconds += time.monotonic() - t0
-    by_segment: dict[int, list[tuple[Candidate, float]]] = {}
-    for (k, _, _), ps in gains.items():
-        by_segment.setdefault(k, []).extend(ps)
+    scored = {(k, span) for _, k, span in sorted(suspicion)[:budget]}
     out: list[Segment] = []
+    prev = ""
     for k, (seg, cands) in enumerate(zip(segments, per_segment, strict=True)):
-        ranked = sorted(by_segment.get(k, []), key=lambda p: -p[1])
-        chosen, scores = _disjoint(ranked)
-        rest = [c for c in cands if (k, c.start, c.end) not in gains]
-        more, more_scores = _by_rule(rest)
+        lm = [c for c in cands if (k, (c.start, c.end)) in scored]
+        rest = [c for c in cands if (k, (c.start, c.end)) not in scored]
+        context = HEADER[language] + prev
+        if lm_seconds_per_minute is not None and stats.lm_seconds > lm_seconds_per_minute * minutes:
+            rest, lm = [*lm, *rest], []  # out of time: the rest get the rule without a model
+        t0 = time.monotonic()
+        chosen, scores = _choose(seg.text, lm, scorer, context, stats)
+        stats.lm_seconds += time.monotonic() - t0
+        if stats.lm_error:
+            scorer = None
+        more, more_scores = _choose(seg.text, rest, None, context, stats)
         for c, g in zip(more, more_scores, strict=True):
             if all(c.end <= o.start or c.start >= o.end for o in chosen):
                 chosen.append(c)
                 scores.append(g)
         out.append(apply(seg, chosen, scores) if chosen else seg)
+        prev = out[-1].text[-CONTEXT_CHARS:] + "\n"
         stats.replaced += len(chosen)
     return out
 
 
-def _span_gains(
-    text: str, a: int, b: int, group: list[Candidate], scorer: SentenceScorer, context: str
-) -> list[tuple[Candidate, float]]:
-    """The candidates for the heard span ``text[a:b]`` that gain their margin over it, with
-    the gain: each is scored from the span to LOOKAHEAD characters after it, given everything
-    before it (the variants share that prefix; the server's prompt cache evaluates it once)."""
-    tail = text[b : b + LOOKAHEAD]
-    scores = scorer.logprobs(
-        context + text[:a], [text[a:b] + tail, *(c.replacement + tail for c in group)]
-    )
-    return [
-        (c, s - scores[0])
-        for c, s in zip(group, scores[1:], strict=True)
-        if s - scores[0] >= _margin(c)
-    ]
-
-
-def _disjoint(
-    pairs: Sequence[tuple[Candidate, float | None]],
+def _choose(
+    text: str,
+    cands: list[Candidate],
+    scorer: SentenceScorer | None,
+    context: str,
+    stats: Stats,
 ) -> tuple[list[Candidate], list[float | None]]:
-    """The candidates in the given order that do not overlap one taken before."""
+    if not cands:
+        return [], []
+    gains: list[float | None]
+    if scorer is None:  # no language model: only non-words that read exactly like a term
+        keep = [
+            c
+            for c in cands
+            if c.source == "review" or (c.distance == 0 and not is_word(c.original))
+        ]
+        gains = [None] * len(keep)
+        pairs = list(zip(keep, gains, strict=True))
+    else:
+        # each heard span and its candidates are scored from the span to LOOKAHEAD characters
+        # after it, given everything before it: the variants share that prefix (the server's
+        # prompt cache evaluates it once) and differ only where they differ
+        spans: dict[tuple[int, int], list[Candidate]] = {}
+        for c in cands:
+            spans.setdefault((c.start, c.end), []).append(c)
+        pairs = []
+        try:
+            for (a, b), group in spans.items():
+                tail = text[b : b + LOOKAHEAD]
+                scores = scorer.logprobs(
+                    context + text[:a], [text[a:b] + tail, *(c.replacement + tail for c in group)]
+                )
+                stats.scored_spans += 1
+                pairs += [
+                    (c, s - scores[0])
+                    for c, s in zip(group, scores[1:], strict=True)
+                    if s - scores[0] >= _margin(c)
+                ]
+        except ShikumiError as exc:  # the model went away: go on without it
+            stats.lm_error = str(exc)
+            return _choose(text, cands, None, context, stats)
+        pairs.sort(key=lambda p: -(p[1] or 0.0))
     chosen: list[Candidate] = []
-    gains: list[float | None] = []
+    chosen_gains: list[float | None] = []
     for c, g in pairs:
         if all(c.end <= o.start or c.start >= o.end for o in chosen):
             chosen.append(c)
-            gains.append(g)
-    return chosen, gains
-
-
-def _by_rule(cands: list[Candidate]) -> tuple[list[Candidate], list[float | None]]:
-    """Without a language model: a reviewer's pair, or a span that is not a word and reads
-    exactly like a term."""
-    keep = [
-        c for c in cands if c.source == "review" or (c.distance == 0 and not is_word(c.original))
-    ]
-    return _disjoint([(c, None) for c in keep])
+            chosen_gains.append(g)
+    return chosen, chosen_gains

@@ -157,23 +157,3 @@ def test_the_embedded_llm_prefers_the_business_term_in_context(tmp_path) -> None
     segs.append(seg("月末に形状して、部長の商人を得ます", i=9))
     out = correct_segments(segs, LEX, "ja", scorer)
     assert out[-1].text == "月末に計上して、部長の承認を得ます"
-
-
-def test_the_model_time_goes_to_the_most_suspicious_span_wherever_it_is_in_the_hearing(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import itertools
-
-    import pipeline.correction as correction
-
-    clock = itertools.count()  # each reading of the clock is a second later
-    monkeypatch.setattr(correction.time, "monotonic", lambda: float(next(clock)))
-    # out of time after the first scoring: that scoring is the span that is not a word (at the
-    # end of the hearing), not the real word that reads like a term in the first segment
-    segs = [seg("部長の商人が必要です", i=0), *(seg(t, i=k + 1) for k, t in enumerate(BUSINESS))]
-    segs.append(seg("領収書を証合します", ["領収書", "を", "証", "合", "します"], 9))
-    scorer = FakeScorer(preferred=("承認", "照合"))
-    out = correct_segments(segs, LEX, "ja", scorer, lm_seconds_per_minute=0.0)
-    assert len(scorer.calls) == 1 and "証合" in scorer.calls[0][1][0]
-    assert out[-1].text == "領収書を照合します"
-    assert out[0].text == "部長の商人が必要です"  # a real word: left for the model, never scored
