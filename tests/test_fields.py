@@ -338,6 +338,19 @@ def test_a_rule_the_model_left_without_rows_gets_its_conditional_clause_as_a_row
         ("If that happens, I call the vendor.", "en", []),
         ("When it does, we wait.", "en", []),
         ("Approvals go to the director.", "en", []),
+        ("月末までに計上しなければなりません。", "ja", []),  # an obligation, not a case
+        (
+            "If the invoice is over $5,000, the CFO signs it.",
+            "en",
+            ["the invoice is over $5,000 → the CFO signs it"],
+        ),  # not cut at the thousands comma
+        ("I decide when to pay it.", "en", []),  # a trailing "when" is no case
+        (
+            "If the vendor is new, e.g. a startup, we ask for a deposit.",
+            "en",
+            ["the vendor is new → e.g. a startup, we ask for a deposit"],
+        ),
+        ("でも急ぎの場合は電話します。", "ja", ["急ぎ → 電話します"]),
     ],
 )
 def test_rule_rows_read_off_the_grammar_of_a_conditional_clause(
@@ -357,6 +370,8 @@ def test_rule_rows_read_off_the_grammar_of_a_conditional_clause(
         ("in that case", "call the buyer", False),
         ("同じ業者にしています", "清掃は同じ業者にしています", False),  # the sentence cut twice
         ("three days after us", "the branch closes three days after us", False),
+        ("海外", "海外送金で払う", True),  # a short case said again in its outcome
+        ("late", "charge a late fee", True),
     ],
 )
 def test_a_model_row_that_is_no_case_and_outcome_is_not_shown(
