@@ -371,8 +371,7 @@ def run_case(
     spans = locate_gold(gold, ref_tr.text, tr)
     counts, pairs = match(run.elements, gold, spans)
     matched = {int(n): gid for gid, n in pairs}
-    rows_gold, rows_found = rule_rows(run.elements, gold, pairs)
-    rows_shown, rows_right = rows_that_are_right(run.elements, gold, pairs)
+    rows_gold, rows_found, rows_shown, rows_right = rule_rows(run.elements, gold, pairs)
     agree = field_agreement(run.elements, gold, pairs)
     shown = [e for e in run.elements if e.grounded]
     prompt_tokens, completion_tokens = run.tokens
@@ -449,10 +448,13 @@ def same_condition(gold: str, predicted: str) -> bool:
 
 def rule_rows(
     predicted: list[Any], gold: dict[str, Any], pairs: list[tuple[str, str]]
-) -> tuple[int, int]:
-    """(gold rule rows, gold rows found in the matched judgment: condition and outcome right)."""
+) -> tuple[int, int, int, int]:
+    """Rule rows of the judgments, in one pass over the gold ones: (gold rows, gold rows found
+    in the matched judgment: condition and outcome right) and the precision side (rows shown
+    on matched judgments, those that say one of the gold judgment's rows; a row on a judgment
+    whose gold has none, a rule-less decision, is shown and wrong)."""
     by_gold = {gid: predicted[int(n)] for gid, n in pairs}
-    total = found = 0
+    total = found = shown = right = 0
     for g in gold["elements"]:
         if g["kind"] != "judgment":
             continue
@@ -461,35 +463,17 @@ def rule_rows(
         pred = by_gold.get(g["id"])
         if pred is None:
             continue
-        for row in rows:
-            if any(_same_row(row, r) for r in pred.rules):
-                found += 1
-    return total, found
+        said = getattr(pred, "rules", [])
+        found += sum(any(_same_row(row, r) for r in said) for row in rows)
+        shown += len(said)
+        right += sum(any(_same_row(row, r) for row in rows) for r in said)
+    return total, found, shown, right
 
 
 def _same_row(gold_row: dict[str, str], row: Any) -> bool:
     return same_condition(gold_row["condition"], row.condition) and _similar(
         gold_row["outcome"], row.outcome
     )
-
-
-def rows_that_are_right(
-    predicted: list[Any], gold: dict[str, Any], pairs: list[tuple[str, str]]
-) -> tuple[int, int]:
-    """(rows shown on judgments matched to a gold judgment, those that say one of its rows):
-    the precision side of ``rule_rows``; a row on a judgment whose gold has none (a rule-less
-    decision) is a row shown and wrong."""
-    by_gold = {gid: predicted[int(n)] for gid, n in pairs}
-    shown = right = 0
-    for g in gold["elements"]:
-        rows = g.get("rules") or []
-        pred = by_gold.get(g["id"])
-        if g["kind"] != "judgment" or pred is None:
-            continue
-        for r in getattr(pred, "rules", []):
-            shown += 1
-            right += any(_same_row(row, r) for row in rows)
-    return shown, right
 
 
 # the fields scored on matched pairs: (gold kind, field); lists are scored per value

@@ -50,7 +50,7 @@ from .models import (
 from .prompts import load_prompt
 from .rule_complement import other_side
 from .sentences import Unit, summarise
-from .structure import Group, grammar_rows, systems_in
+from .structure import Group, grammar_rows, points_back, systems_in
 from .support import supported
 
 # a row whose condition is inside its outcome (or the reverse) and at least this share of its
@@ -538,8 +538,12 @@ def build(
     assert isinstance(answer, ExceptionFields)
     trigger = _keep(answer.trigger, text, dropped)
     handling = _keep(answer.handling, text, dropped)
-    told = grammar_rows(ctx.quote, transcript.language.value)
-    if told and not (trigger and supported(trigger, ctx.quote)):
+    told = (
+        grammar_rows(ctx.quote, transcript.language.value)
+        if not (trigger and supported(trigger, ctx.quote))
+        else []
+    )
+    if told:
         # the model took the trigger from a neighbour while the quote states its own case
         # (「…場合は、…」): the quote's conditional clause is the trigger, its rest the handling
         trigger = told[0].condition
@@ -626,7 +630,7 @@ def _no_row(condition: str, outcome: str) -> bool:
     """A row that is no case -> outcome: a condition that only points back at something said
     before (「そのときは」, "if that happens"), or the sentence cut twice (the condition inside
     the outcome or the outcome inside the condition: 「前回と同じ → 修理は前回と同じ店」)."""
-    if both().re("deictic_case").match(condition.strip(" 、,")):
+    if points_back(condition, both()):
         return True
     c, o = normalise(condition), normalise(outcome)
     short, long_ = sorted((c, o), key=len)

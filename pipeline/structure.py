@@ -28,7 +28,7 @@ from .models import (
     RuleRow,
     Task,
 )
-from .sentences import Unit, summarise, summarise_head
+from .sentences import Unit, sentence_spans, summarise, summarise_head
 
 
 @dataclass
@@ -179,21 +179,25 @@ def _condition(text: str, lex: Lexicon) -> tuple[str, str]:
     return "", ""
 
 
-_SENTENCES = re.compile(r"(?<=[。！？!?])|(?<=\.)\s+")
-
-
 _ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|mr|mrs|ms|dr|no)\.$", re.I)
 
 
 def _sentences(text: str) -> list[str]:
-    """The sentences of a quote; "e.g." or "Mr." does not end one."""
+    """The sentences of a quote (the units' own split, ``sentence_spans``); "e.g." or "Mr."
+    does not end one."""
     out: list[str] = []
-    for piece in _SENTENCES.split(text):
-        if out and _ABBREVIATION.search(out[-1].rstrip()):
-            out[-1] = f"{out[-1].rstrip()} {piece.lstrip()}"
+    for s, e in sentence_spans(text):
+        if out and _ABBREVIATION.search(out[-1]):
+            out[-1] = f"{out[-1]} {text[s:e]}"
         else:
-            out.append(piece)
+            out.append(text[s:e])
     return out
+
+
+def points_back(condition: str, lex: Lexicon) -> bool:
+    """A case that only points back at something said before (「その場合は」, "if that
+    happens"): no condition of its own."""
+    return bool(lex.re("deictic_case").match(condition.strip(" 、,")))
 
 
 def grammar_rows(text: str, language: str) -> list[RuleRow]:
@@ -211,7 +215,7 @@ def grammar_rows(text: str, language: str) -> list[RuleRow]:
         if (
             cond
             and outcome
-            and not lex.re("deictic_case").match(cond)
+            and not points_back(cond, lex)
             and not lex.re("undecided_outcome").search(outcome)
         ):
             rows.append(RuleRow(condition=cond, outcome=outcome))
