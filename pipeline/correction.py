@@ -386,11 +386,17 @@ def correct_segments(
         per_segment.append(cands)
         for a, b in {(c.start, c.end) for c in cands}:
             prob = min(probs[a:b], default=1.0) if probs else 1.0
-            word = is_word(seg.text[a:b])
+            # a dictionary word is suspect like a non-word when a term reads exactly like it
+            # (特則 / 督促): Whisper can be sure of the sound and still pick the wrong word
+            word = is_word(seg.text[a:b]) and not any(
+                c.distance == 0 and c.source != "number" and (c.start, c.end) == (a, b)
+                for c in cands
+            )
             suspicion.append((prob + (1.0 if word else 0.0), k, (a, b)))
     stats.candidates = sum(len(c) for c in per_segment)
-    # the language model scores the most suspicious spans (not words, then Whisper's least
-    # sure words) up to a budget per audio minute; the others get the rule without a model
+    # the language model scores the most suspicious spans (not words and words read exactly
+    # like a term, then Whisper's least sure words) up to a budget per audio minute; the others
+    # get the rule without a model
     minutes = max((segments[-1].end - segments[0].start) / 60.0, 1.0)
     budget = int(LM_SPANS_PER_MINUTE * minutes)
     scored = {(k, span) for _, k, span in sorted(suspicion)[:budget]}

@@ -99,6 +99,24 @@ def test_outside_the_domain_only_a_unit_after_a_number_can_change() -> None:
     assert correct_segments([news], LEX, "ja", None) == [news]  # never without a model
 
 
+def test_a_word_read_exactly_like_a_term_is_scored_before_a_merely_unsure_word(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The model's budget goes first to spans a term reads exactly like, even where Whisper was
+    sure of the word (特則 for 督促), before words Whisper was unsure of with near readings."""
+    import pipeline.correction as correction
+
+    monkeypatch.setattr(correction, "LM_SPANS_PER_MINUTE", 1)
+    unsure = seg("請求書を点検します", ["請求書", "を", "点検", "します"], 5)
+    unsure.words[2].probability = 0.3  # only near readings (定期券, 案件)
+    sure = seg("部長の商人が必要です", ["部長", "の", "商人", "が", "必要", "です"], 6)
+    segs = [seg(t, i=k) for k, t in enumerate(BUSINESS)] + [unsure, sure]
+    scorer = FakeScorer(preferred=("承認",))
+    out = correct_segments(segs, LEX, "ja", scorer)
+    assert [texts[0] for _, texts in scorer.calls] == ["商人が必要です"]
+    assert out[-1].text == "部長の承認が必要です"
+
+
 def test_without_a_language_model_only_non_words_change() -> None:
     segs = [seg(t) for t in BUSINESS] + [seg("部長の商人が領収書を証合します")]
     out = correct_segments(segs, LEX, "ja", None)
