@@ -125,6 +125,7 @@ def load_rows(data_dir: Path) -> list[dict[str, Any]]:
 
 
 _HEADING = re.compile(r"^[^.!?。]{1,60}:?$")
+_SECTION_NUMBER = re.compile(r"^\d+(?:\.\d+)*\.?\s+")
 
 
 def is_heading(line: str) -> bool:
@@ -136,6 +137,7 @@ def is_heading(line: str) -> bool:
     text = line.lstrip("*-• ").strip()
     if not text or text.endswith(":"):
         return bool(text)
+    text = _SECTION_NUMBER.sub("", text)  # "4. Checked ...", "2.2 Bonuses ..."
     return not bullet and bool(_HEADING.match(text)) and len(text.split()) <= 8 and "=" not in text
 
 

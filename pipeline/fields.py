@@ -383,6 +383,21 @@ def _latin_word(ch: str) -> bool:
     return (ch.isalnum() and ord(ch) < 0x2E80) or ch in "'’"  # below the CJK blocks
 
 
+_CLAUSE_END = re.compile(r"[、，;；。！？!?]|,(?!\d{3})|\.(?=\s)")
+
+
+def _clause_start(quote: str, lo: int, start: int) -> int:
+    """The beginning of the clause that holds ``start``: just after the last clause end in
+    ``quote[lo:start]`` (``start`` when there is none)."""
+    ends = [m.end() for m in _CLAUSE_END.finditer(quote, lo, start)]
+    if not ends:
+        return start
+    begin = ends[-1]
+    while begin < start and quote[begin].isspace():
+        begin += 1
+    return begin
+
+
 def _locate_steps(steps: list[TaskStep], quote: str) -> list[int] | None:
     """Where each step starts in the quote, in order; None when they cannot all be placed."""
     starts: list[int] = []
@@ -399,6 +414,8 @@ def _locate_steps(steps: list[TaskStep], quote: str) -> list[int] | None:
             0 < start < len(quote) and _latin_word(quote[start - 1]) and _latin_word(quote[start])
         ):
             start -= 1
+        if starts and start > starts[-1]:  # a step begins its clause: its subject and object
+            start = _clause_start(quote, starts[-1] + 1, start)  # go with it ("while X receive")
         starts.append(start)
     if any(b - a < 4 for a, b in itertools.pairwise(starts)):
         return None  # not in the quote's order, or two steps at one place

@@ -152,6 +152,9 @@ def test_section_titles_become_the_question_of_the_sentences_under_them() -> Non
     assert is_heading("Personal Sick Time (PST)") and is_heading("* Credit Score:")
     assert not is_heading("* Minimum credit score of 600.")
     assert not is_heading("Less than 10 years of service = 3 weeks per year")
+    # numbered titles are titles too (they were read as sentences of the section before)
+    assert is_heading("4. Schedule Premiums") and is_heading("2.2 Bonuses and Incentives")
+    assert not is_heading("3. Pay is set per hour.")
     text = "Overtime\nStaff are paid 1.5 times the hourly rate. Managers are not paid overtime.\n"
     segs = policy_transcript(text).segments
     assert [(s.speaker, s.text) for s in segs] == [

@@ -223,6 +223,14 @@ def test_a_step_starts_at_the_beginning_of_a_word() -> None:
     steps = [TaskStep(action="ring the café"), TaskStep(action="é and then we email")]
     starts = _locate_steps(steps, quote)
     assert starts is not None and quote[starts[1] :].startswith("café and then")
+    # a step begins its clause: the subject and object told before its verb go with it
+    quote = "First Officers receive $10,000, while Captains receive $20,000 on joining."
+    steps = [TaskStep(action="First Officers receive $10,000"), TaskStep(action="receive $20,000")]
+    starts = _locate_steps(steps, quote)
+    assert starts is not None and quote[starts[1] :].startswith("while Captains receive")
+    ja = "在庫を確認して、お客様に納期をメールで回答します。"
+    got = _locate_steps([TaskStep(action="在庫を確認"), TaskStep(action="納期をメールで回答")], ja)
+    assert got is not None and ja[got[1] :].startswith("お客様に納期")
     # Japanese has no spaces: a step starts where it was found
     ja = "出荷が終わると、伝票を印刷して、倉庫に渡します。"
     got = _locate_steps([TaskStep(action="出荷"), TaskStep(action="伝票を印刷")], ja)
