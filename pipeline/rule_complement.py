@@ -65,8 +65,9 @@ def complement(condition: str, lang: str) -> str:
         return f"{text[: q.start]}{q.text}{_WORDS_JA[other]}".strip()
     before = text[: q.start].rstrip()
     word = next((w for w, _ in BEFORE_EN if before.lower().endswith(w)), "")
-    if word:
-        return f"{before[: len(before) - len(word)]}{Bound(other, q).describe('en')}".strip()
+    if word:  # "a minimum of three years" -> "under three years" (no article left over)
+        lead = re.sub(r"\b(?:a|an|the)\s*$", "", before[: len(before) - len(word)], flags=re.I)
+        return f"{lead}{Bound(other, q).describe('en')}".strip()
     rest = text[q.end :].lstrip().lower()
     if any(rest.startswith(w) for w, _ in AFTER_EN):
         return f"{before} {q.text} or {'more' if other in ('>', '>=') else 'less'}".strip()

@@ -21,6 +21,7 @@ from tests.conftest import FakeChat
         ("2営業日以内", "ja", "2営業日を超える"),
         ("the order is over $8,000", "en", "the order is up to $8,000"),
         ("refunds under $300", "en", "refunds at least $300"),
+        ("after completing a minimum of 3 years", "en", "after completing under 3 years"),
         ("the vendor is new", "en", ""),
         ("請求書が届かなければ", "ja", ""),
         ("5万円", "ja", ""),  # a quantity without a comparison is not a threshold
