@@ -120,7 +120,7 @@ class Lexicon:
         for e in self._by_reading.get(f, []):
             consider(e, 0)
         if len(f) >= 3:  # one kana more, less or different
-            keys = [f, *_deletions(f)]
+            keys = [f, *sorted(_deletions(f))]  # in a fixed order: ties keep the first found
             for k in keys:
                 for e in self._by_reading.get(k, []):
                     consider(e, 1)
@@ -131,7 +131,9 @@ class Lexicon:
                 if KANJI.match(ch):
                     for e in self._by_char.get((len(surface), i, ch), []):
                         consider(e, 2)
-        return sorted(found.values(), key=lambda x: (x[1], TRUST.index(x[0].source)))
+        # the same order in every run (a set's order changes with the interpreter's hash seed,
+        # and the caller keeps the first few: the transcript changed from run to run)
+        return sorted(found.values(), key=lambda x: (x[1], TRUST.index(x[0].source), x[0].term))
 
     def spelled(self, surface: str, limit: int = 400) -> list[Entry]:
         """Terms that ``surface`` can be read as character by character (家庁 -> 課長: 家 is

@@ -175,3 +175,30 @@ def test_the_embedded_llm_prefers_the_business_term_in_context(tmp_path) -> None
     segs.append(seg("月末に形状して、部長の商人を得ます", i=9))
     out = correct_segments(segs, LEX, "ja", scorer)
     assert out[-1].text == "月末に計上して、部長の承認を得ます"
+
+
+def test_near_readings_come_in_the_same_order_in_every_run() -> None:
+    """Candidates are capped per span, so their order decides the transcript: it must not
+    change with the interpreter's hash seed (it did: 点検 gave 定期券 or 案件 first)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from pipeline.vocabulary import bundled\n"
+        "from pipeline.readings import reading\n"
+        "lex = bundled('ja')\n"
+        "for w in ('点検', '資料', '特則'):\n"
+        "    print([e.term for e, _ in lex.similar(w, reading(w))])\n"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(runs) == 1
