@@ -87,7 +87,7 @@ def gate_stats(texts: Iterable[str], lex: Lexicon) -> tuple[int, float]:
     # count occurrences without counting a term inside a longer one twice
     hits = 0
     taken = [False] * len(joined)
-    for t in sorted(terms, key=len, reverse=True):
+    for t in sorted(terms, key=lambda t: (-len(t), t)):  # longest first, in a fixed order
         i = joined.find(t)
         while i >= 0:
             if not any(taken[i : i + len(t)]):

@@ -383,7 +383,14 @@ def _latin_word(ch: str) -> bool:
     return (ch.isalnum() and ord(ch) < 0x2E80) or ch in "'’"  # below the CJK blocks
 
 
-_CLAUSE_END = re.compile(r"[、，;；。！？!?]|,(?!\d{3})|\.(?=\s)")
+MIN_STEP = 4  # characters: two steps closer than this are one place
+# a clause ends at 、 ; 。 ! ?, at a comma that is not inside a number (10,000), or at a full
+# stop before a capital that does not end a title or abbreviation ("Mr. Smith", "approx. 3")
+_CLAUSE_END = re.compile(
+    r"[、;；。！？!?]|[,，](?![0-9０-９]{3})"
+    r"|(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bNo)(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)"
+    r"\.(?=\s+[A-Z])"
+)
 
 
 def _clause_start(quote: str, lo: int, start: int) -> int:
@@ -402,6 +409,7 @@ def _locate_steps(steps: list[TaskStep], quote: str) -> list[int] | None:
     """Where each step starts in the quote, in order; None when they cannot all be placed."""
     starts: list[int] = []
     low = quote.lower()
+    said_end = 0  # where the step before was found to end
     for step in steps:
         al = fuzz.partial_ratio_alignment(step.action.lower(), low)
         if al is None or al.score < LOCATE_MIN:
@@ -415,9 +423,12 @@ def _locate_steps(steps: list[TaskStep], quote: str) -> list[int] | None:
         ):
             start -= 1
         if starts and start > starts[-1]:  # a step begins its clause: its subject and object
-            start = _clause_start(quote, starts[-1] + 1, start)  # go with it ("while X receive")
+            # go with it ("while X receive"), never taking words the step before was found in
+            begin = _clause_start(quote, max(starts[-1] + 1, said_end), start)
+            start = begin if begin - starts[-1] >= MIN_STEP else start
         starts.append(start)
-    if any(b - a < 4 for a, b in itertools.pairwise(starts)):
+        said_end = al.dest_end
+    if any(b - a < MIN_STEP for a, b in itertools.pairwise(starts)):
         return None  # not in the quote's order, or two steps at one place
     return starts
 
@@ -512,7 +523,7 @@ def build(
     if isinstance(answer, JudgmentFields):
         rules = []
         for r in answer.rules:
-            cond = _keep(r.condition, text, dropped)
+            cond = _case_only(_keep(r.condition, text, dropped))
             outcome = _keep(r.outcome, text, dropped)
             if cond and outcome and not _no_row(cond, outcome):
                 rules.append(RuleRow(condition=cond, outcome=outcome))
@@ -660,6 +671,13 @@ def _no_row(condition: str, outcome: str) -> bool:
         a, b = sorted((words_c, words_o), key=len)
         return re.search(rf"(?<![a-z0-9]){re.escape(a)}(?![a-z0-9])", b) is not None
     return short in long_
+
+
+def _case_only(condition: str) -> str:
+    """A row's condition without the conditional ending the model copied with it
+    (「10%以上になる場合は」 -> 「10%以上になる」): the row's arrow already says "if"."""
+    core = both().re("condition_tail").sub("", condition).rstrip(" 、,")
+    return core if len(core) >= 2 else condition
 
 
 def _is_whole(value: str, quote: str) -> bool:

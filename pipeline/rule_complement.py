@@ -66,7 +66,7 @@ def complement(condition: str, lang: str) -> str:
     before = text[: q.start].rstrip()
     word = next((w for w, _ in BEFORE_EN if before.lower().endswith(w)), "")
     if word:  # "a minimum of three years" -> "under three years" (no article left over)
-        lead = re.sub(r"\b(?:a|an|the)\s*$", "", before[: len(before) - len(word)], flags=re.I)
+        lead = re.sub(r"\b(?:a|an|the)\s*$", "", before[: len(before) - len(word)])  # not "Tier A"
         return f"{lead}{Bound(other, q).describe('en')}".strip()
     rest = text[q.end :].lstrip().lower()
     if any(rest.startswith(w) for w, _ in AFTER_EN):

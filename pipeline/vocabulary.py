@@ -62,6 +62,8 @@ class Lexicon:
             old = self.entries.get(e.term)
             if old is not None and TRUST.index(old.source) <= TRUST.index(e.source):
                 continue
+            if old is not None:  # a more trusted source: the old entry leaves every index
+                self._unindex(old)
             self.entries[e.term] = e
             if not e.reading:
                 continue
@@ -74,6 +76,19 @@ class Lexicon:
                 if KANJI.match(ch):
                     self._by_char.setdefault((len(e.term), i, ch), []).append(e)
         return self
+
+    def _unindex(self, e: Entry) -> None:
+        """Take ``e`` out of the indexes ``add`` put it in."""
+        f = e.folded
+        if f in self._by_reading:
+            self._by_reading[f] = [x for x in self._by_reading[f] if x is not e]
+        for d in _deletions(f) if len(f) >= 3 else ():
+            if d in self._by_deletion:
+                self._by_deletion[d] = [x for x in self._by_deletion[d] if x is not e]
+        for i, ch in enumerate(e.term):
+            key = (len(e.term), i, ch)
+            if key in self._by_char:
+                self._by_char[key] = [x for x in self._by_char[key] if x is not e]
 
     def add_terms(self, terms: Iterable[str], source: str) -> Lexicon:
         """Add plain terms (readings from the dictionary); ``heard=meant`` entries add ``meant``."""

@@ -190,6 +190,8 @@ def test_near_readings_come_in_the_same_order_in_every_run() -> None:
         "lex = bundled('ja')\n"
         "for w in ('点検', '資料', '特則'):\n"
         "    print([e.term for e, _ in lex.similar(w, reading(w))])\n"
+        "from pipeline.correction import gate_stats\n"
+        "print(gate_stats(['CSVBAPI'], lex))\n"  # terms of one length, counted once each
     )
     runs = {
         subprocess.run(
@@ -202,3 +204,13 @@ def test_near_readings_come_in_the_same_order_in_every_run() -> None:
         for seed in ("1", "2", "3")
     }
     assert len(runs) == 1
+
+
+def test_a_glossary_term_replaces_the_bundled_entry_everywhere() -> None:
+    """A term the engagement's glossary also holds is found as the glossary's (its trust bonus
+    and its label), not as the bundled entry it replaced."""
+    from pipeline.readings import reading
+
+    lex = for_hearing("ja", glossary=["督促"])
+    found = {e.term: e.source for e, _ in lex.similar("特則", reading("特則"))}
+    assert found["督促"] == "glossary"

@@ -231,6 +231,18 @@ def test_a_step_starts_at_the_beginning_of_a_word() -> None:
     ja = "在庫を確認して、お客様に納期をメールで回答します。"
     got = _locate_steps([TaskStep(action="在庫を確認"), TaskStep(action="納期をメールで回答")], ja)
     assert got is not None and ja[got[1] :].startswith("お客様に納期")
+    # ...but never takes words the step before was found in, nor a title's full stop
+    quote = "We check the stock, confirm the price and email the customer."
+    steps = [TaskStep(action="check the stock, confirm the price"), TaskStep(action="email the")]
+    starts = _locate_steps(steps, quote)
+    assert starts is not None and quote[starts[1] :].startswith("email the customer")
+    quote = "I check the file and Mr. Smith approves it."
+    steps = [TaskStep(action="check the file"), TaskStep(action="approves it")]
+    starts = _locate_steps(steps, quote)
+    assert starts is not None and quote[: starts[1]].endswith("Mr. Smith ")
+    ja = "確認、それから請求書を送付します。"  # a clause start too near the step before: kept
+    got = _locate_steps([TaskStep(action="確認"), TaskStep(action="請求書を送付")], ja)
+    assert got == [0, 7]
     # Japanese has no spaces: a step starts where it was found
     ja = "出荷が終わると、伝票を印刷して、倉庫に渡します。"
     got = _locate_steps([TaskStep(action="出荷"), TaskStep(action="伝票を印刷")], ja)

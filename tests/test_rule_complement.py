@@ -22,6 +22,7 @@ from tests.conftest import FakeChat
         ("the order is over $8,000", "en", "the order is up to $8,000"),
         ("refunds under $300", "en", "refunds at least $300"),
         ("after completing a minimum of 3 years", "en", "after completing under 3 years"),
+        ("Tier A over $5,000", "en", "Tier A up to $5,000"),  # a name, not an article
         ("the vendor is new", "en", ""),
         ("請求書が届かなければ", "ja", ""),
         ("5万円", "ja", ""),  # a quantity without a comparison is not a threshold
