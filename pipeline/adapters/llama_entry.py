@@ -15,11 +15,7 @@ the same numbers:
 - ``zip(row, range(len(row)))`` over one vocabulary row (the argument of that ``sorted``) yields
   the row's top ``TOP`` entries only, found with ``numpy.argpartition``.
 
-A third shim, ``last_logits_eval``, has the model compute the output layer for the last
-position of each evaluated batch only (the library computes and copies it for every prompt
-position when log-probabilities are on), with the same rows for every answer.
-
-A fourth shim makes schema-constrained (grammar) answers cheaper. With a grammar the library
+A third shim makes schema-constrained (grammar) answers cheaper. With a grammar the library
 runs it over all 152k vocabulary entries for every generated token (about 15 ms a token on 2
 cores, a third of a fields answer's time). ``GreedyGrammarSampler`` gives the same token as the
 library's chain (penalties, grammar, greedy) for temperature 0: it runs penalties and grammar
@@ -83,7 +79,6 @@ def patch(module: Any) -> None:
 
     module.Llama.logits_to_logprobs = staticmethod(logits_to_logprobs)
     module.zip = top_zip
-    module.Llama.eval = last_logits_eval
     library_sampler = module.Llama._init_sampler
 
     def init_sampler(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -113,28 +108,6 @@ def patch(module: Any) -> None:
         return GreedyGrammarSampler(filters, self._n_vocab)
 
     module.Llama._init_sampler = init_sampler
-
-
-def last_logits_eval(self: Any, tokens: Any) -> None:
-    """``Llama.eval`` that has the model compute only each batch's last position's logits.
-
-    With ``logits_all`` the library has llama.cpp compute the output layer (152k entries) for
-    every prompt position and copies each row into ``scores``; an answer's log-probabilities read
-    only the rows of the last prompt position and of the generated tokens, and each generated
-    token is evaluated alone. Here the batch asks for its last position only and that row is
-    stored: the rows read are the same, the others are never written (nor made resident)."""
-    self._ctx.kv_cache_seq_rm(-1, self.n_tokens, -1)
-    for i in range(0, len(tokens), self.n_batch):
-        batch = tokens[i : min(len(tokens), i + self.n_batch)]
-        n_past, n_tokens = self.n_tokens, len(batch)
-        self._batch.set_batch(batch=batch, n_past=n_past, logits_all=False)
-        self._ctx.decode(self._batch)
-        self.input_ids[n_past : n_past + n_tokens] = batch
-        if self._logits_all:
-            last = np.ctypeslib.as_array(self._ctx.get_logits_ith(-1), shape=(self._n_vocab,))
-            self.scores[n_past + n_tokens - 1, :] = last
-        self.n_tokens += n_tokens
-        self._requires_eval = False
 
 
 _FIRST = 64  # most likely tokens checked first; widened x8 while that cannot decide
