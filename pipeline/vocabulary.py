@@ -18,10 +18,11 @@ character at the same place, a reading two kana away (決断 ケツダン ~ 決�
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from .readings import KANJI, KATA_ONLY, distance, fold, reading
 
@@ -65,30 +66,28 @@ class Lexicon:
             if old is not None:  # a more trusted source: the old entry leaves every index
                 self._unindex(old)
             self.entries[e.term] = e
-            if not e.reading:
-                continue
-            f = e.folded
-            self._by_reading.setdefault(f, []).append(e)
-            if len(f) >= 3:
-                for d in _deletions(f):
-                    self._by_deletion.setdefault(d, []).append(e)
-            for i, ch in enumerate(e.term):
-                if KANJI.match(ch):
-                    self._by_char.setdefault((len(e.term), i, ch), []).append(e)
+            for index, key in self._index_keys(e):
+                index.setdefault(key, []).append(e)
         return self
+
+    def _index_keys(self, e: Entry) -> Iterator[tuple[dict[Any, list[Entry]], Any]]:
+        """Each index ``e`` belongs in, with its key there (none without a reading)."""
+        if not e.reading:
+            return
+        f = e.folded
+        yield self._by_reading, f
+        if len(f) >= 3:
+            for d in _deletions(f):
+                yield self._by_deletion, d
+        for i, ch in enumerate(e.term):
+            if KANJI.match(ch):
+                yield self._by_char, (len(e.term), i, ch)
 
     def _unindex(self, e: Entry) -> None:
         """Take ``e`` out of the indexes ``add`` put it in."""
-        f = e.folded
-        if f in self._by_reading:
-            self._by_reading[f] = [x for x in self._by_reading[f] if x is not e]
-        for d in _deletions(f) if len(f) >= 3 else ():
-            if d in self._by_deletion:
-                self._by_deletion[d] = [x for x in self._by_deletion[d] if x is not e]
-        for i, ch in enumerate(e.term):
-            key = (len(e.term), i, ch)
-            if key in self._by_char:
-                self._by_char[key] = [x for x in self._by_char[key] if x is not e]
+        for index, key in self._index_keys(e):
+            if key in index:
+                index[key] = [x for x in index[key] if x is not e]
 
     def add_terms(self, terms: Iterable[str], source: str) -> Lexicon:
         """Add plain terms (readings from the dictionary); ``heard=meant`` entries add ``meant``."""

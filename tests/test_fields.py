@@ -212,41 +212,67 @@ def test_a_value_in_chinese_forms_takes_the_texts_own_words() -> None:
     assert in_texts_script("課長に理由を聞く", text) == "課長に理由を聞く"  # Japanese: unchanged
 
 
-def test_a_step_starts_at_the_beginning_of_a_word() -> None:
+@pytest.mark.parametrize(
+    ("quote", "first", "second", "second_step"),
+    [
+        # a step starts at the beginning of a word
+        (
+            "Greg emails the controller directly and I don't get a note saying go ahead.",
+            "Greg emails the controller",
+            "t get a note",
+            "don't get a note",
+        ),
+        (
+            "We ring the café and then we email the supplier.",
+            "ring the café",
+            "é and then we email",
+            "café and then",
+        ),
+        # a step begins its clause: the subject and object told before its verb go with it
+        (
+            "First Officers receive $10,000, while Captains receive $20,000 on joining.",
+            "First Officers receive $10,000",
+            "receive $20,000",
+            "while Captains receive",
+        ),
+        (
+            "在庫を確認して、お客様に納期をメールで回答します。",
+            "在庫を確認",
+            "納期をメールで回答",
+            "お客様に納期",
+        ),
+        # ...but never takes words the step before was found in, nor a title's full stop
+        (
+            "We check the stock, confirm the price and email the customer.",
+            "check the stock, confirm the price",
+            "email the",
+            "email the customer",
+        ),
+        (
+            "I check the file and Mr. Smith approves it.",
+            "check the file",
+            "approves it",
+            "approves it.",
+        ),
+        # Japanese has no spaces: a step starts where it was found
+        ("出荷が終わると、伝票を印刷して、倉庫に渡します。", "出荷", "伝票を印刷", "伝票を印刷"),
+    ],
+)
+def test_a_step_starts_at_the_beginning_of_a_word_and_its_clause(
+    quote: str, first: str, second: str, second_step: str
+) -> None:
     from pipeline.fields import TaskStep, _locate_steps
 
-    quote = "Greg emails the controller directly and I don't get a note saying go ahead."
-    steps = [TaskStep(action="Greg emails the controller"), TaskStep(action="t get a note")]
-    starts = _locate_steps(steps, quote)
-    assert starts is not None and quote[starts[1] :].startswith("don't get a note")
-    quote = "We ring the café and then we email the supplier."
-    steps = [TaskStep(action="ring the café"), TaskStep(action="é and then we email")]
-    starts = _locate_steps(steps, quote)
-    assert starts is not None and quote[starts[1] :].startswith("café and then")
-    # a step begins its clause: the subject and object told before its verb go with it
-    quote = "First Officers receive $10,000, while Captains receive $20,000 on joining."
-    steps = [TaskStep(action="First Officers receive $10,000"), TaskStep(action="receive $20,000")]
-    starts = _locate_steps(steps, quote)
-    assert starts is not None and quote[starts[1] :].startswith("while Captains receive")
-    ja = "在庫を確認して、お客様に納期をメールで回答します。"
-    got = _locate_steps([TaskStep(action="在庫を確認"), TaskStep(action="納期をメールで回答")], ja)
-    assert got is not None and ja[got[1] :].startswith("お客様に納期")
-    # ...but never takes words the step before was found in, nor a title's full stop
-    quote = "We check the stock, confirm the price and email the customer."
-    steps = [TaskStep(action="check the stock, confirm the price"), TaskStep(action="email the")]
-    starts = _locate_steps(steps, quote)
-    assert starts is not None and quote[starts[1] :].startswith("email the customer")
-    quote = "I check the file and Mr. Smith approves it."
-    steps = [TaskStep(action="check the file"), TaskStep(action="approves it")]
-    starts = _locate_steps(steps, quote)
-    assert starts is not None and quote[: starts[1]].endswith("Mr. Smith ")
-    ja = "確認、それから請求書を送付します。"  # a clause start too near the step before: kept
-    got = _locate_steps([TaskStep(action="確認"), TaskStep(action="請求書を送付")], ja)
-    assert got == [0, 7]
-    # Japanese has no spaces: a step starts where it was found
-    ja = "出荷が終わると、伝票を印刷して、倉庫に渡します。"
-    got = _locate_steps([TaskStep(action="出荷"), TaskStep(action="伝票を印刷")], ja)
-    assert got is not None and ja[got[1] :].startswith("伝票を印刷")
+    starts = _locate_steps([TaskStep(action=first), TaskStep(action=second)], quote)
+    assert starts is not None and len(starts) == 2
+    assert quote[starts[1] :].startswith(second_step)
+
+
+def test_a_clause_start_too_near_the_step_before_is_not_taken() -> None:
+    from pipeline.fields import TaskStep, _locate_steps
+
+    ja = "確認、それから請求書を送付します。"
+    assert _locate_steps([TaskStep(action="確認"), TaskStep(action="請求書を送付")], ja) == [0, 7]
 
 
 class CaseAsDecisionChat(FakeChat):
