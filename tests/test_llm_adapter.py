@@ -134,7 +134,12 @@ fake = types.SimpleNamespace(
     Llama=type(
         "Llama",
         (),
-        {"logits_to_logprobs": Llama.logits_to_logprobs, "_init_sampler": Llama._init_sampler},
+        {
+            "logits_to_logprobs": Llama.logits_to_logprobs,
+            "_init_sampler": Llama._init_sampler,
+            "eval": Llama.eval,
+            "_create_completion": Llama._create_completion,
+        },
     )
 )
 patch(fake)
@@ -150,6 +155,81 @@ print("same")
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "same"
+
+
+@pytest.mark.slow
+def test_the_rows_shim_gives_the_library_s_answers_and_logprobs(settings: Any) -> None:
+    """``rows_eval`` (the output layer for each batch's last position only, every row for a
+    request that echoes the prompt) against the library's ``eval``, with the real model: the
+    same fields answer and top log-probabilities; then the echoed prompt log-probabilities of
+    a sentence whose prefix an earlier answer left in the cache without its rows (the
+    correction's scorer after a fields answer) are the library's."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from pipeline.local_models import qwen_gguf_path
+
+    gguf = qwen_gguf_path(settings.cache_dir)
+    script = f"""
+import json
+import llama_cpp.llama as L
+from llama_cpp import Llama, LlamaGrammar
+from pipeline.adapters.llama_entry import patch
+from pipeline.calls import strict_schema
+from pipeline.fields import SCHEMAS
+from pipeline.prompts import load_prompt
+
+library = (L.Llama.eval, L.Llama._create_completion)
+patch(L)
+shim = (L.Llama.eval, L.Llama._create_completion)
+assert shim[0] is not library[0] and shim[1] is not library[1]
+llm = Llama(model_path={str(gguf)!r}, n_ctx=4096, n_threads=2, logits_all=True, verbose=False)
+name, model = SCHEMAS["judgment"]
+messages = load_prompt(name).render(context="", quote="3万円を超える返金は課長が確認します。")
+grammar = LlamaGrammar.from_json_schema(json.dumps(strict_schema(model)), verbose=False)
+head = "<|endoftext|>経費精算の手順です。領収書を添付して、"
+answers, echoes = [], []
+for ev, cc in (shim, library):  # the shim first: no rows left by the library's run
+    L.Llama.eval, L.Llama._create_completion = ev, cc
+    llm.reset()
+    out = llm.create_chat_completion(
+        messages=messages, temperature=0, max_tokens=60, grammar=grammar,
+        logprobs=True, top_logprobs=5,
+    )
+    c = out["choices"][0]
+    answers.append((c["message"]["content"], [
+        [(t["token"], float(t["logprob"])) for t in x["top_logprobs"]]
+        for x in c["logprobs"]["content"]
+    ]))
+    # a prompt evaluated without its rows, then a sentence sharing its prefix, echoed
+    llm.create_completion(head + "課長に回します。", max_tokens=1, temperature=0)
+    if ev is library[0]:
+        llm.reset()  # the reference: the whole sentence in one batch, as the shim must do
+    e = llm.create_completion(
+        head + "部長が決裁します。", max_tokens=1, temperature=0, echo=True, logprobs=1
+    )
+    echoes.append(e["choices"][0]["logprobs"]["token_logprobs"])
+(text_a, lp_a), (text_b, lp_b) = answers
+assert text_a == text_b, answers
+assert len(lp_a) == len(lp_b) > 5
+for ra, rb in zip(lp_a, lp_b):
+    assert [t for t, _ in ra] == [t for t, _ in rb], (ra, rb)
+    assert all(abs(a - b) < 0.01 for (_, a), (_, b) in zip(ra, rb)), (ra, rb)
+print(json.dumps(echoes, default=float))
+ea, eb = echoes
+assert len(ea) == len(eb) > 8, echoes
+assert all(
+    (a is None and b is None) or abs(a - b) < 0.01 for a, b in zip(ea, eb)
+), echoes
+print("same")
+"""
+    repo = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, timeout=600
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith("same")
 
 
 @pytest.mark.slow

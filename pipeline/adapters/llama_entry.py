@@ -15,7 +15,14 @@ the same numbers:
 - ``zip(row, range(len(row)))`` over one vocabulary row (the argument of that ``sorted``) yields
   the row's top ``TOP`` entries only, found with ``numpy.argpartition``.
 
-A third shim makes schema-constrained (grammar) answers cheaper. With a grammar the library
+A third shim, ``rows_eval``, has the model compute the output layer for the last position of
+each evaluated batch only: with log-probabilities on, the library computes it (152k entries)
+for every prompt position and copies each row into ``scores``, and an answer reads only the
+last prompt row and the generated tokens' rows. A request that echoes the prompt's
+log-probabilities (the correction's sentence scorer) reads every row: it gets the library's
+``eval``, and a cached prompt prefix is reused only as far as its rows were all computed.
+
+A fourth shim makes schema-constrained (grammar) answers cheaper. With a grammar the library
 runs it over all 152k vocabulary entries for every generated token (about 15 ms a token on 2
 cores, a third of a fields answer's time). ``GreedyGrammarSampler`` gives the same token as the
 library's chain (penalties, grammar, greedy) for temperature 0: it runs penalties and grammar
@@ -79,6 +86,33 @@ def patch(module: Any) -> None:
 
     module.Llama.logits_to_logprobs = staticmethod(logits_to_logprobs)
     module.zip = top_zip
+    library_eval = module.Llama.eval
+    library_completion = module.Llama._create_completion
+
+    def rows_eval(self: Any, tokens: Any) -> None:
+        rows = min(getattr(self, "_shikumi_rows", 0), self.n_tokens)
+        start = self.n_tokens
+        if getattr(self, "_shikumi_all_rows", False) or not self._logits_all:
+            library_eval(self, tokens)
+            if rows == start:
+                rows = self.n_tokens
+        else:
+            rows = last_rows_eval(self, tokens, rows)
+        self._shikumi_rows = rows
+
+    def create_completion(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs.get("echo"):
+            return (yield from library_completion(self, *args, **kwargs))
+        # reuse a cached prefix only as far as every row of it is computed
+        self.n_tokens = min(self.n_tokens, getattr(self, "_shikumi_rows", 0))
+        self._shikumi_all_rows = True
+        try:
+            return (yield from library_completion(self, *args, **kwargs))
+        finally:
+            self._shikumi_all_rows = False
+
+    module.Llama.eval = rows_eval
+    module.Llama._create_completion = create_completion
     library_sampler = module.Llama._init_sampler
 
     def init_sampler(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -108,6 +142,27 @@ def patch(module: Any) -> None:
         return GreedyGrammarSampler(filters, self._n_vocab)
 
     module.Llama._init_sampler = init_sampler
+
+
+def last_rows_eval(self: Any, tokens: Any, rows: int) -> int:
+    """``Llama.eval`` computing the logits of each batch's last position only.
+
+    ``rows`` counts the leading positions whose rows are all computed; returns it updated (a
+    batch of more than one token leaves rows before its last position unwritten)."""
+    self._ctx.kv_cache_seq_rm(-1, self.n_tokens, -1)
+    for i in range(0, len(tokens), self.n_batch):
+        batch = tokens[i : min(len(tokens), i + self.n_batch)]
+        n_past, n_tokens = self.n_tokens, len(batch)
+        self._batch.set_batch(batch=batch, n_past=n_past, logits_all=False)
+        self._ctx.decode(self._batch)
+        self.input_ids[n_past : n_past + n_tokens] = batch
+        last = np.ctypeslib.as_array(self._ctx.get_logits_ith(-1), shape=(self._n_vocab,))
+        self.scores[n_past + n_tokens - 1, :] = last
+        if rows == n_past and n_tokens == 1:
+            rows += 1
+        self.n_tokens += n_tokens
+        self._requires_eval = False
+    return rows
 
 
 _FIRST = 64  # most likely tokens checked first; widened x8 while that cannot decide
