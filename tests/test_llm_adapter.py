@@ -161,9 +161,10 @@ print("same")
 def test_the_rows_shim_gives_the_library_s_answers_and_logprobs(settings: Any) -> None:
     """``rows_eval`` (the output layer for each batch's last position only, every row for a
     request that echoes the prompt) against the library's ``eval``, with the real model: the
-    same fields answer and top log-probabilities; then the echoed prompt log-probabilities of
-    a sentence whose prefix an earlier answer left in the cache without its rows (the
-    correction's scorer after a fields answer) are the library's."""
+    same fields answer and top log-probabilities; then the echoed text and prompt
+    log-probabilities are the library's for a sentence whose prefix an earlier answer left in
+    the cache without its rows (the correction's scorer after a fields answer), for one that
+    reuses an echoed prefix, and for one echoed again after a longer answer from it."""
     import subprocess
     import sys
     from pathlib import Path
@@ -189,7 +190,7 @@ name, model = SCHEMAS["judgment"]
 messages = load_prompt(name).render(context="", quote="3万円を超える返金は課長が確認します。")
 grammar = LlamaGrammar.from_json_schema(json.dumps(strict_schema(model)), verbose=False)
 head = "<|endoftext|>経費精算の手順です。領収書を添付して、"
-answers, echoes = [], []
+answers, echoes, rows = [], [], []
 for ev, cc in (shim, library):  # the shim first: no rows left by the library's run
     L.Llama.eval, L.Llama._create_completion = ev, cc
     llm.reset()
@@ -202,33 +203,44 @@ for ev, cc in (shim, library):  # the shim first: no rows left by the library's 
         [(t["token"], float(t["logprob"])) for t in x["top_logprobs"]]
         for x in c["logprobs"]["content"]
     ]))
-    # a prompt evaluated without its rows, then a sentence sharing its prefix, echoed
-    llm.create_completion(head + "課長に回します。", max_tokens=1, temperature=0)
+    # 1. a prompt evaluated without its rows, then a sentence sharing its prefix, echoed;
+    # 2. a second echoed sentence reuses the first's prefix (its rows are all computed);
+    # 3. an answer that continues the second sentence, then that sentence echoed again (cut
+    #    back to it, the prompt is all cached, but the model's live logits are a later
+    #    position's: the last token must be evaluated again)
+    a, b = head + "課長に回します。", head + "部長が決裁します。"
+    llm.create_completion(a, max_tokens=1, temperature=0)
     if ev is library[0]:
         llm.reset()  # the reference: the whole sentence in one batch, as the shim must do
-    e = llm.create_completion(
-        head + "部長が決裁します。", max_tokens=1, temperature=0, echo=True, logprobs=1
-    )
-    echoes.append(e["choices"][0]["logprobs"]["token_logprobs"])
+    run = []
+    for text in (a, b):
+        e = llm.create_completion(text, max_tokens=1, temperature=0, echo=True, logprobs=1)
+        run.append((e["choices"][0]["text"], e["choices"][0]["logprobs"]["token_logprobs"]))
+        if ev is shim[0]:
+            rows.append(llm._shikumi_rows)
+    llm.create_completion(b + "その後、", max_tokens=4, temperature=0)
+    e = llm.create_completion(b, max_tokens=1, temperature=0, echo=True, logprobs=1)
+    run.append((e["choices"][0]["text"], e["choices"][0]["logprobs"]["token_logprobs"]))
+    echoes.append(run)
 (text_a, lp_a), (text_b, lp_b) = answers
 assert text_a == text_b, answers
 assert len(lp_a) == len(lp_b) > 5
 for ra, rb in zip(lp_a, lp_b):
     assert [t for t, _ in ra] == [t for t, _ in rb], (ra, rb)
     assert all(abs(a - b) < 0.01 for (_, a), (_, b) in zip(ra, rb)), (ra, rb)
-print(json.dumps(echoes, default=float))
-ea, eb = echoes
-assert len(ea) == len(eb) > 8, echoes
-assert all(
-    (a is None and b is None) or abs(a - b) < 0.01 for a, b in zip(ea, eb)
-), echoes
+assert rows[0] > 8 and rows[1] > 8, rows  # the second echo had a computed prefix to reuse
+for step, ((ta, ea), (tb, eb)) in enumerate(zip(*echoes), 1):
+    gaps = [abs(x - y) for x, y in zip(ea, eb) if x is not None and y is not None]
+    print(step, repr(ta[-6:]), repr(tb[-6:]), len(ea), len(eb), round(max(gaps), 4))
+    assert ta == tb and len(ea) == len(eb) > 8, step
+    assert max(gaps) < 0.01, step
 print("same")
 """
     repo = Path(__file__).resolve().parent.parent
     out = subprocess.run(
         [sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, timeout=600
     )
-    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.returncode == 0, out.stdout[-1000:] + out.stderr[-1000:]
     assert out.stdout.strip().endswith("same")
 
 

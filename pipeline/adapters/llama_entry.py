@@ -20,7 +20,8 @@ each evaluated batch only: with log-probabilities on, the library computes it (1
 for every prompt position and copies each row into ``scores``, and an answer reads only the
 last prompt row and the generated tokens' rows. A request that echoes the prompt's
 log-probabilities (the correction's sentence scorer) reads every row: it gets the library's
-``eval``, and a cached prompt prefix is reused only as far as its rows were all computed.
+``eval``, and a cached prompt prefix is reused only as far as its rows were all computed. A
+model with a state cache or a draft model keeps the library's ``eval`` throughout.
 
 A fourth shim makes schema-constrained (grammar) answers cheaper. With a grammar the library
 runs it over all 152k vocabulary entries for every generated token (about 15 ms a token on 2
@@ -90,9 +91,10 @@ def patch(module: Any) -> None:
     library_completion = module.Llama._create_completion
 
     def rows_eval(self: Any, tokens: Any) -> None:
-        rows = min(getattr(self, "_shikumi_rows", 0), self.n_tokens)
         start = self.n_tokens
-        if getattr(self, "_shikumi_all_rows", False) or not self._logits_all:
+        rows = min(getattr(self, "_shikumi_rows", 0), start)
+        self._shikumi_rows = rows  # what stays true if the evaluation fails part-way
+        if getattr(self, "_shikumi_all_rows", False) or every_row(self):
             library_eval(self, tokens)
             if rows == start:
                 rows = self.n_tokens
@@ -101,10 +103,14 @@ def patch(module: Any) -> None:
         self._shikumi_rows = rows
 
     def create_completion(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs.get("echo"):
+        if not kwargs.get("echo") or every_row(self):
             return (yield from library_completion(self, *args, **kwargs))
-        # reuse a cached prefix only as far as every row of it is computed
-        self.n_tokens = min(self.n_tokens, getattr(self, "_shikumi_rows", 0))
+        # reuse a cached prefix only as far as every row of it is computed; a shortened prefix
+        # must be evaluated again (the model's live logits are those of a later position)
+        rows = getattr(self, "_shikumi_rows", 0)
+        if rows < self.n_tokens:
+            self.n_tokens = rows
+            self._requires_eval = True
         self._shikumi_all_rows = True
         try:
             return (yield from library_completion(self, *args, **kwargs))
@@ -142,6 +148,17 @@ def patch(module: Any) -> None:
         return GreedyGrammarSampler(filters, self._n_vocab)
 
     module.Llama._init_sampler = init_sampler
+
+
+def every_row(llm: Any) -> bool:
+    """Whether ``llm`` must keep every row as the library does: without log-probabilities
+    (no rows are kept at all), with a state cache (a restored state brings its rows back) or a
+    draft model (it samples at positions before a batch's last)."""
+    return (
+        not llm._logits_all
+        or getattr(llm, "cache", None) is not None
+        or getattr(llm, "draft_model", None) is not None
+    )
 
 
 def last_rows_eval(self: Any, tokens: Any, rows: int) -> int:
