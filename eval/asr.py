@@ -93,10 +93,17 @@ SMOKE = ["ja_smoke"]
 QUICK = ["ja_smoke", "ja_expense", "ja_order_to_revenue", "ja_payroll", "en_month_end_close"]
 
 
-def cases(data_dir: Path, quick: bool = False, smoke: bool = False) -> list[dict[str, Any]]:
+def cases(
+    data_dir: Path, quick: bool = False, smoke: bool = False, held_out: bool = False
+) -> list[dict[str, Any]]:
+    """The sample hearings and public speech clips to transcribe. ``held_out``: the blind
+    hearings only (data/samples/BLIND.md), which are otherwise left out: reported apart."""
     out: list[dict[str, Any]] = []
     every = sorted(p.parent.name for p in SAMPLES.glob("*/script.json"))
-    every = [n for n in every if "blind" not in n]  # blind hearings are scored after merging
+    if held_out:
+        every = [n for n in every if "blind" in n]
+    else:
+        every = [n for n in every if "blind" not in n]  # blind hearings are scored apart
     names = SMOKE if smoke else QUICK if quick else every
     for name in names:
         folder = SAMPLES / name
@@ -292,7 +299,9 @@ def run(ctx: EvalContext) -> Section:
         from pipeline.adapters.lm_scorer import sentence_scorer
 
         scorer.inner = sentence_scorer(settings)
-    all_cases = [c for c in cases(ctx.data_dir, ctx.quick, ctx.smoke)]
+    all_cases = [
+        c for c in cases(ctx.data_dir, ctx.quick, ctx.smoke, bool(ctx.options.get("asr_held_out")))
+    ]
     only = ctx.options.get("asr_cases")
     if only:
         all_cases = [c for c in all_cases if any(o in c["name"] for o in only)]
@@ -471,6 +480,9 @@ def main() -> None:
     ap.add_argument("--cases", default="")
     ap.add_argument("--no-lm", action="store_true", help="score only from the cache")
     ap.add_argument("--out", default="")
+    ap.add_argument(
+        "--held-out", action="store_true", help="the blind hearings only (reported apart)"
+    )
     ap.add_argument("--work", default="/tmp/shikumi-eval-asr")
     ap.add_argument(
         "--lm-time-budget",
@@ -478,7 +490,11 @@ def main() -> None:
         help="the product's LM time budget per audio minute (use a fresh LM-score cache)",
     )
     args = ap.parse_args()
-    opts: dict[str, Any] = {"asr_lm": not args.no_lm, "asr_time_budget": args.lm_time_budget}
+    opts: dict[str, Any] = {
+        "asr_lm": not args.no_lm,
+        "asr_time_budget": args.lm_time_budget,
+        "asr_held_out": args.held_out,
+    }
     if args.configs:
         opts["asr_configs"] = args.configs.split(",")
     if args.cases:
