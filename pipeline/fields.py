@@ -49,7 +49,7 @@ from .models import (
 )
 from .prompts import load_prompt
 from .rule_complement import other_side
-from .sentences import Unit, summarise
+from .sentences import ABBREVIATIONS, Unit, summarise
 from .structure import Group, grammar_rows, points_back, systems_in
 from .support import supported
 
@@ -387,9 +387,9 @@ MIN_STEP = 4  # characters: two steps closer than this are one place
 # a clause ends at 、 ; 。 ! ?, at a comma that is not inside a number (10,000), or at a full
 # stop before a capital that does not end a title or abbreviation ("Mr. Smith", "approx. 3")
 _CLAUSE_END = re.compile(
-    r"[、;；。！？!?]|[,，](?![0-9０-９]{3})"
-    r"|(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bNo)(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)"
-    r"\.(?=\s+[A-Z])"
+    r"[、;；。！？!?]|[,，](?![0-9０-９]{3})|"
+    + "".join(rf"(?<!\b{re.escape(a)})" for a in ABBREVIATIONS)
+    + r"\.(?=\s+[A-Z])"
 )
 
 

@@ -18,6 +18,12 @@ INTERVIEWER = "interviewer"
 
 _SENTENCE_END = re.compile(r"[。！？!?]+|\.(?=\s|$)")
 _SOFT_BREAK = re.compile(r"[、,]\s*|\s+")
+# titles and abbreviations whose full stop ends no sentence or clause ("Mr. Smith", "e.g. a
+# refund"); "etc." is not one of them: it usually does end a sentence
+ABBREVIATIONS = ("Mr", "Mrs", "Ms", "Dr", "St", "No", "vs", "e.g", "i.e")
+_ABBREVIATION_END = re.compile(
+    r"\b(?:" + "|".join(re.escape(a) for a in ABBREVIATIONS) + r")\.$", re.IGNORECASE
+)
 
 
 @dataclass
@@ -41,6 +47,11 @@ class Unit:
             and len(core(self.text)) >= MIN_UNIT_CHARS
             and not both().search("instruction", self.text)
         )
+
+
+def ends_with_abbreviation(text: str) -> bool:
+    """Whether ``text`` ends with a title or abbreviation and its full stop ("… Mr.")."""
+    return bool(_ABBREVIATION_END.search(text))
 
 
 def core(text: str) -> str:

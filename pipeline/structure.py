@@ -28,7 +28,13 @@ from .models import (
     RuleRow,
     Task,
 )
-from .sentences import Unit, sentence_spans, summarise, summarise_head
+from .sentences import (
+    Unit,
+    ends_with_abbreviation,
+    sentence_spans,
+    summarise,
+    summarise_head,
+)
 
 
 @dataclass
@@ -179,15 +185,12 @@ def _condition(text: str, lex: Lexicon) -> tuple[str, str]:
     return "", ""
 
 
-_ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|mr|mrs|ms|dr|no)\.$", re.I)
-
-
 def _sentences(text: str) -> list[str]:
     """The sentences of a quote (the units' own split, ``sentence_spans``); "e.g." or "Mr."
     does not end one."""
     out: list[str] = []
     for s, e in sentence_spans(text):
-        if out and _ABBREVIATION.search(out[-1]):
+        if out and ends_with_abbreviation(out[-1]):
             out[-1] = f"{out[-1]} {text[s:e]}"
         else:
             out.append(text[s:e])
