@@ -19,11 +19,9 @@ INTERVIEWER = "interviewer"
 _SENTENCE_END = re.compile(r"[。！？!?]+|\.(?=\s|$)")
 _SOFT_BREAK = re.compile(r"[、,]\s*|\s+")
 # titles and abbreviations whose full stop ends no sentence or clause ("Mr. Smith", "e.g. a
-# refund"); "etc." is not one of them: it usually does end a sentence
+# refund"), as written (the answer "no." ends one); "etc." is not one of them: it usually does
 ABBREVIATIONS = ("Mr", "Mrs", "Ms", "Dr", "St", "No", "vs", "e.g", "i.e")
-_ABBREVIATION_END = re.compile(
-    r"\b(?:" + "|".join(re.escape(a) for a in ABBREVIATIONS) + r")\.$", re.IGNORECASE
-)
+_ABBREVIATION_END = re.compile(r"\b(?:" + "|".join(re.escape(a) for a in ABBREVIATIONS) + r")\.$")
 
 
 @dataclass

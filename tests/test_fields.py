@@ -397,6 +397,17 @@ def test_a_rule_the_model_left_without_rows_gets_its_conditional_clause_as_a_row
             ["the vendor is new → e.g. a startup, we ask for a deposit"],
         ),
         ("でも急ぎの場合は電話します。", "ja", ["急ぎ → 電話します"]),
+        # a title does not end the sentence; the answer "no." does
+        (
+            "If Mr. Lee is away, Ms. Kim signs it.",
+            "en",
+            ["Mr. Lee is away → Ms. Kim signs it"],
+        ),
+        (
+            "The answer is no. If it is late, I call.",
+            "en",
+            ["it is late → I call"],
+        ),
     ],
 )
 def test_rule_rows_read_off_the_grammar_of_a_conditional_clause(
