@@ -100,10 +100,7 @@ def cases(
     hearings only (data/samples/BLIND.md), which are otherwise left out: reported apart."""
     out: list[dict[str, Any]] = []
     every = sorted(p.parent.name for p in SAMPLES.glob("*/script.json"))
-    if held_out:
-        every = [n for n in every if "blind" in n]
-    else:
-        every = [n for n in every if "blind" not in n]  # blind hearings are scored apart
+    every = [n for n in every if ("blind" in n) == held_out]  # blind hearings: scored apart
     names = SMOKE if smoke else QUICK if quick else every
     for name in names:
         folder = SAMPLES / name
@@ -299,9 +296,7 @@ def run(ctx: EvalContext) -> Section:
         from pipeline.adapters.lm_scorer import sentence_scorer
 
         scorer.inner = sentence_scorer(settings)
-    all_cases = [
-        c for c in cases(ctx.data_dir, ctx.quick, ctx.smoke, bool(ctx.options.get("asr_held_out")))
-    ]
+    all_cases = cases(ctx.data_dir, ctx.quick, ctx.smoke, bool(ctx.options.get("asr_held_out")))
     only = ctx.options.get("asr_cases")
     if only:
         all_cases = [c for c in all_cases if any(o in c["name"] for o in only)]
