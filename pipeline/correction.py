@@ -408,9 +408,10 @@ def correct_segments(
         context = HEADER[language] + prev
         if lm_seconds_per_minute is not None and stats.lm_seconds > lm_seconds_per_minute * minutes:
             rest, lm = [*lm, *rest], []  # out of time: the rest get the rule without a model
-        t0 = time.monotonic()
+        t0, started = time.monotonic(), getattr(scorer, "start_s", 0.0)
         chosen, scores = _choose(seg.text, lm, scorer, context, stats)
-        stats.lm_seconds += time.monotonic() - t0
+        # the budget is for scoring: the model's start on first use (LazyScorer) is not counted
+        stats.lm_seconds += time.monotonic() - t0 - (getattr(scorer, "start_s", 0.0) - started)
         if stats.lm_error:
             scorer = None
         more, more_scores = _choose(seg.text, rest, None, context, stats)

@@ -214,3 +214,27 @@ def test_a_glossary_term_replaces_the_bundled_entry_everywhere() -> None:
     lex = for_hearing("ja", glossary=["督促"])
     found = {e.term: e.source for e, _ in lex.similar("特則", reading("特則"))}
     assert found["督促"] == "glossary"
+
+
+def test_the_model_s_start_is_not_spent_from_the_scoring_time_budget() -> None:
+    """A scorer that starts its model on first use (``LazyScorer``: ``start_s``) leaves the
+    whole time budget for scoring: the later segments are still scored by the model."""
+    import time
+
+    class StartingScorer(FakeScorer):
+        start_s = 0.0
+
+        def logprobs(self, context: str, texts: list[str]) -> list[float]:
+            if not self.start_s:
+                time.sleep(0.3)  # the model starts
+                self.start_s = 0.3
+            return super().logprobs(context, texts)
+
+    segs = [seg(t, i=k) for k, t in enumerate(BUSINESS)]
+    segs += [seg("部長の商人が必要です", i=8), seg("月末に形状します", i=9)]
+    out = correct_segments(
+        segs, LEX, "ja", StartingScorer(preferred=("承認", "計上")), lm_seconds_per_minute=0.2
+    )
+    assert out[-2].text == "部長の承認が必要です"
+    assert out[-1].text == "月末に計上します"  # scored after the start, within the budget
+
