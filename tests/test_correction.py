@@ -237,4 +237,3 @@ def test_the_model_s_start_is_not_spent_from_the_scoring_time_budget() -> None:
     )
     assert out[-2].text == "部長の承認が必要です"
     assert out[-1].text == "月末に計上します"  # scored after the start, within the budget
-
