@@ -143,6 +143,21 @@ def _protected(text: str, lex: Lexicon) -> list[bool]:
     return taken
 
 
+def _keeps(text: str, a: int, b: int, term: str, guarded: Sequence[bool]) -> bool:
+    """Whether replacing text[a:b] by ``term`` keeps every character of a term already spelled
+    right in place, from the span's start or from its end (営業備 -> 営業日 keeps 営業)."""
+    marks = guarded[a:b]
+    if not any(marks):
+        return True
+    if all(marks):
+        return False
+    same = [text[a + i] == term[i] if i < len(term) else False for i in range(b - a)]
+    tail = [text[b - 1 - i] == term[-1 - i] if i < len(term) else False for i in range(b - a)][::-1]
+    return all(s or not m for s, m in zip(same, marks, strict=True)) or all(
+        t or not m for t, m in zip(tail, marks, strict=True)
+    )
+
+
 def candidates(
     text: str,
     lex: Lexicon,
@@ -173,7 +188,7 @@ def candidates(
                 break
             a, b = span[0].start, span[-1].end
             surface = text[a:b]
-            if len(surface) < 2 or any(guarded[a:b]) or _NUMERAL.search(surface):
+            if len(surface) < 2 or all(guarded[a:b]) or _NUMERAL.search(surface):
                 continue  # numbers are left to the unit check
             word = is_word(surface)
             unsure = char_prob is not None and min(char_prob[a:b], default=1.0) < LOW_PROB
@@ -187,7 +202,7 @@ def candidates(
                 found += [(e.term, e.source, 0) for e in lex.spelled(surface)]
             kept = 0
             for term, source, dist in sorted(found, key=lambda f: f[2]):
-                if term in text[max(0, a - 2) : b + 2]:
+                if term in text[max(0, a - 2) : b + 2] or not _keeps(text, a, b, term, guarded):
                     continue  # the term is already right there (経費精算 inside 経費精算書)
                 key = (a, b, term)
                 if key not in out:
@@ -199,9 +214,10 @@ def candidates(
         for a in range(m.start(), m.end() - 1):
             for b in range(a + 2, min(m.end(), a + 4) + 1):
                 surface = text[a:b]
-                if any(guarded[a:b]) or is_word(surface) or _NUMERAL.search(surface):
+                if all(guarded[a:b]) or is_word(surface) or _NUMERAL.search(surface):
                     continue
-                for e in lex.spelled(surface)[:PER_SPAN]:
+                fits = [e for e in lex.spelled(surface) if _keeps(text, a, b, e.term, guarded)]
+                for e in fits[:PER_SPAN]:
                     if e.term not in text[max(0, a - 2) : b + 2]:
                         out.setdefault(
                             (a, b, e.term), Candidate(a, b, surface, e.term, e.source, 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 KANJI = re.compile(r"[\u3400-\u9fff\u3005]")
@@ -113,17 +114,31 @@ def distance(a: str, b: str) -> int:
     return int(Levenshtein.distance(fold(a), fold(b)))
 
 
+@lru_cache(maxsize=1)
+def compound_readings() -> dict[str, tuple[str, ...]]:
+    """The readings each kanji takes in compounds (売 バイ, 習 シュウ), which the dictionary's
+    lookup of the single character misses: ``data/kanji_readings_ja.tsv``, learned from the
+    dictionary's two-kanji words by ``scripts/build_kanji_readings.py``."""
+    path = Path(__file__).with_name("data") / "kanji_readings_ja.tsv"
+    table: dict[str, tuple[str, ...]] = {}
+    for line in path.read_text("utf-8").splitlines():
+        if line and not line.startswith("#"):
+            ch, _, readings = line.partition("\t")
+            table[ch] = tuple(readings.split())
+    return table
+
+
 @lru_cache(maxsize=8192)
 def char_readings(ch: str) -> frozenset[str]:
-    """Every reading the dictionary gives a character, with sound changes in compounds
-    (連濁 voicing, 促音: ケツ -> ケッ)."""
+    """Every reading a character takes: the dictionary's and the compound readings, with sound
+    changes in compounds (連濁 voicing, 促音: ケツ -> ケッ)."""
     if HIRA.fullmatch(ch) or KATA.fullmatch(ch):
         return frozenset({kata(ch)})
     if not KANJI.fullmatch(ch):
         return frozenset()
     out: set[str] = set()
-    for m in dictionary().lookup(ch):
-        r = kata(m.reading_form())
+    heard = [kata(m.reading_form()) for m in dictionary().lookup(ch)]
+    for r in [*heard, *compound_readings().get(ch, ())]:
         if not r or not all(KATA.fullmatch(c) for c in r):
             continue
         out.add(r)

@@ -43,6 +43,13 @@ def seg(text: str, words: list[str] | None = None, i: int = 0) -> Segment:
         ("基本は家庁が確認します", "家庁", "課長"),  # 家 is also read カ
         ("感情課目が正しいか", "感情課目", "勘定科目"),
         ("五十万年を超える経費", "年", "円"),  # a unit after a number: near reading
+        # kanji read as they are read in compounds (売 バイ, 習 シュウ: not in the dictionary's
+        # entry for the single character; data/kanji_readings_ja.tsv)
+        ("来週の後売の申請を出します", "後売", "購買"),
+        ("納品の検習を記録します", "検習", "検収"),
+        # a term spelled right (営業) inside a mis-heard longer one: the span may cover it
+        # when the candidate keeps it
+        ("第5営業備までに提出します", "営業備", "営業日"),
     ],
 )
 def test_candidates_come_from_readings(heard: str, original: str, meant: str) -> None:
@@ -52,6 +59,17 @@ def test_candidates_come_from_readings(heard: str, original: str, meant: str) ->
 
 def test_terms_spelled_right_are_not_candidates() -> None:
     assert candidates("経費精算の申請を部長が承認します", LEX) == []
+
+
+def test_a_candidate_never_rewrites_a_term_spelled_right() -> None:
+    from pipeline.correction import _keeps
+
+    text = "営業備"
+    guarded = [True, True, False]
+    assert _keeps(text, 0, 3, "営業日", guarded)
+    assert not _keeps(text, 0, 3, "映像日", guarded)  # 営業 would be lost
+    assert not _keeps("営業", 0, 2, "映像", [True, True])  # the whole span is a term
+    assert _keeps("後売規定", 0, 4, "購買規定", [False, False, True, True])  # kept at the end
 
 
 def test_language_model_decides_and_the_replacement_is_recorded_with_timings() -> None:
