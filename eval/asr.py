@@ -18,7 +18,7 @@ timestamps):
 
 Besides CER/WER, every case gets the key-term accuracy (``eval/keyterms.py``).
 Whisper transcripts are cached per audio and Whisper settings in ``<work_dir>/asr-cache`` and
-the language model's sentence scores in ``<work_dir>/lm-scores.json``, so a change to the
+the language model's sentence scores in ``<work_dir>/lm-scores-v2.json``, so a change to the
 correction re-runs in minutes.
 
 Normalisation before scoring: NFKC (full-width -> half-width), lower case, punctuation and
@@ -252,7 +252,9 @@ class CachedScorer:
 
     def logprobs(self, context: str, texts: Any) -> list[float]:
         keys = [f"{context}\x00{t}" for t in texts]
-        todo = [t for t, k in zip(texts, keys, strict=True) if k not in self.cache]
+        # a score holds the context's log-probability too, which cancels only between texts
+        # scored in one call (the server reuses the context's rows): all of them, or none
+        todo = list(texts) if any(k not in self.cache for k in keys) else []
         if todo:
             if self.inner is None:
                 raise RuntimeError("no language model to score with")
@@ -291,7 +293,8 @@ def run(ctx: EvalContext) -> Section:
     configs = SHORT if (ctx.smoke or ctx.quick) else list(CONFIGS)
     configs = ctx.options.get("asr_configs", configs)
     cache_dir = ctx.work_dir / "asr-cache"
-    scorer = CachedScorer(None, ctx.work_dir / "lm-scores.json")
+    # v2: a score is the whole prompt's log-probability (lm_scorer.prompt_logprob)
+    scorer = CachedScorer(None, ctx.work_dir / "lm-scores-v2.json")
     if ctx.options.get("asr_lm", True):
         from pipeline.adapters.lm_scorer import sentence_scorer
 

@@ -60,7 +60,8 @@ class SentenceScorer(Protocol):
     name: str
 
     def logprobs(self, context: str, texts: Sequence[str]) -> list[float]:
-        """Log-probability of each text following ``context`` (summed over its tokens)."""
+        """Log-probability of each text following ``context``, up to an amount that is the
+        same for every text of one call (only differences between them are used)."""
         ...
 
 

@@ -7,7 +7,8 @@ vLLM, llama.cpp's own server). OpenAI's chat models do not return prompt log-pro
 there the pass runs without a language model (see ``correction``).
 
 Variants of one sentence share the context and the words before the candidate, so the server's
-prompt cache makes each further variant cheap.
+prompt cache makes each further variant cheap. A score is the log-probability of the whole
+prompt: only differences between the variants of one context mean anything.
 """
 
 from __future__ import annotations
@@ -70,24 +71,30 @@ class CompletionScorer:
                 cause=exc,
             ) from exc
         self.calls += 1
-        # offsets count from after the prefix (its token is not echoed)
-        return sentence_logprob(resp.choices[0].logprobs, len(context), len(context + text))
+        generated = int(getattr(getattr(resp, "usage", None), "completion_tokens", 1) or 0)
+        return prompt_logprob(resp.choices[0].logprobs, generated)
 
 
-def sentence_logprob(logprobs: Any, start: int, end: int) -> float:
-    """Sum of the log-probabilities of the prompt tokens that begin in [start, end)."""
+def prompt_logprob(logprobs: Any, generated: int) -> float:
+    """Sum of the log-probabilities of the echoed prompt's tokens (the last ``generated``
+    tokens are the answer's, not the prompt's).
+
+    The whole prompt, not the text's tokens found by character offset: llama-cpp-python's
+    offsets skip the characters of tokens that are part of a character (a kana split into
+    bytes), and a text after 「ありがとうございました。」 then had no token at its offsets
+    (every variant scored 0.0). The context's tokens are the same for every variant of one
+    call (the server reuses their rows), so they add the same amount to each and differences
+    between variants are those of the text; a token that merges the context's last
+    characters with the text's first (「、新生」) is counted, as it must be."""
     if logprobs is None:
         raise LLMError(
             "The endpoint returned no log-probabilities.",
             "Use an endpoint that echoes prompt log-probabilities (llama.cpp, vLLM).",
         )
-    offsets = list(getattr(logprobs, "text_offset", None) or [])
     values = list(getattr(logprobs, "token_logprobs", None) or [])
-    total = 0.0
-    for off, lp in zip(offsets, values, strict=False):
-        if lp is not None and start <= off < end:
-            total += float(lp)
-    return total
+    if generated:
+        values = values[:-generated]
+    return sum(float(v) for v in values if v is not None)
 
 
 def sentence_scorer(settings: Settings) -> CompletionScorer | None:
