@@ -73,6 +73,9 @@ class Candidate:
     replacement: str
     source: str
     distance: int
+    # the span covers part of a term spelled right (営業備): not an invented spelling as a
+    # whole, so it gets no allowance for non-words
+    partial: bool = False
 
     def apply(self, text: str) -> str:
         return text[: self.start] + self.replacement + text[self.end :]
@@ -146,17 +149,29 @@ def _protected(text: str, lex: Lexicon) -> list[bool]:
 
 def _keeps(text: str, a: int, b: int, term: str, guarded: Sequence[bool]) -> bool:
     """Whether replacing text[a:b] by ``term`` keeps every character of a term already spelled
-    right in place, from the span's start or from its end (営業備 -> 営業日 keeps 営業)."""
+    right in place (営業備 -> 営業日 keeps 営業). Such a term that runs on past the span's end
+    must keep its place at the end (計議割増賃金: 議割 -> 日割り would break 割増賃金), one
+    that began before the span at the start."""
     marks = guarded[a:b]
     if not any(marks):
         return True
     if all(marks):
         return False
-    same = [text[a + i] == term[i] if i < len(term) else False for i in range(b - a)]
-    tail = [text[b - 1 - i] == term[-1 - i] if i < len(term) else False for i in range(b - a)][::-1]
-    return all(s or not m for s, m in zip(same, marks, strict=True)) or all(
-        t or not m for t, m in zip(tail, marks, strict=True)
+    n = b - a
+    front = all(not m or (i < len(term) and text[a + i] == term[i]) for i, m in enumerate(marks))
+    back = all(
+        not m or (n - i <= len(term) and text[a + i] == term[len(term) - (n - i)])
+        for i, m in enumerate(marks)
     )
+    runs_in = marks[0] and a > 0 and guarded[a - 1]
+    runs_on = marks[-1] and b < len(guarded) and guarded[b]
+    if runs_in and runs_on:
+        return front and back
+    if runs_in:
+        return front
+    if runs_on:
+        return back
+    return front or back
 
 
 def candidates(
@@ -207,7 +222,7 @@ def candidates(
                     continue  # the term is already right there (経費精算 inside 経費精算書)
                 key = (a, b, term)
                 if key not in out:
-                    out[key] = Candidate(a, b, surface, term, source, dist)
+                    out[key] = Candidate(a, b, surface, term, source, dist, any(guarded[a:b]))
                     kept += 1
                 if kept >= PER_SPAN:
                     break
@@ -221,7 +236,8 @@ def candidates(
                 for e in fits[:PER_SPAN]:
                     if e.term not in text[max(0, a - 2) : b + 2]:
                         out.setdefault(
-                            (a, b, e.term), Candidate(a, b, surface, e.term, e.source, 0)
+                            (a, b, e.term),
+                            Candidate(a, b, surface, e.term, e.source, 0, any(guarded[a:b])),
                         )
     for a, b, unit, units in number_units(toks):
         if char_prob is not None and min(char_prob[a:b], default=1.0) >= UNIT_PROB:
@@ -249,7 +265,7 @@ def _margin(c: Candidate) -> float:
     m = MARGIN
     if c.source in ("review", "glossary"):
         m -= TRUSTED_BONUS
-    if c.source != "number" and not is_word(c.original):
+    if c.source != "number" and not c.partial and not is_word(c.original):
         m -= NON_WORD_BONUS
     return m
 

@@ -149,7 +149,7 @@ class Lexicon:
         # and the caller keeps the first few: the transcript changed from run to run)
         return sorted(found.values(), key=lambda x: (x[1], TRUST.index(x[0].source), x[0].term))
 
-    def spelled(self, surface: str, limit: int = 400) -> list[Entry]:
+    def spelled(self, surface: str, limit: int = 2000) -> list[Entry]:
         """Terms that ``surface`` can be read as character by character (家庁 -> 課長: 家 is
         also read カ), for spans that are not words."""
         from itertools import product

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter, defaultdict
+from importlib.metadata import version
 from pathlib import Path
 
 from pipeline.readings import KANJI, KATA_ONLY, dictionary, kata
@@ -32,11 +33,12 @@ MAX_LEN = 4  # kana: a longer part is a whole word's reading, not one character'
 
 
 def single_readings() -> dict[str, set[str]]:
-    """The readings the dictionary's one-character entries give each kanji."""
+    """The readings the dictionary's one-character entries give each kanji (names aside:
+    人 ウド, 上 カムラ)."""
     seed: dict[str, set[str]] = defaultdict(set)
     for m in dictionary().entries():
         s = m.surface()
-        if len(s) == 1 and KANJI.fullmatch(s) and s != "々":
+        if len(s) == 1 and KANJI.fullmatch(s) and s != "々" and m.part_of_speech()[1] != "固有名詞":
             r = kata(m.reading_form())
             if KATA_ONLY.fullmatch(r):
                 seed[s].add(r)
@@ -82,7 +84,10 @@ def main() -> None:
     args = ap.parse_args()
     table = learned(single_readings(), args.min_words)
     with args.out.open("w", encoding="utf-8") as f:
-        f.write(f"# kanji<TAB>readings (one-character entries + learned): {Path(__file__).name}\n")
+        f.write(
+            f"# kanji<TAB>readings (one-character entries + learned): {Path(__file__).name}, "
+            f"sudachidict-core {version('sudachidict-core')}\n"
+        )
         for ch in sorted(table):
             f.write(f"{ch}\t{' '.join(sorted(table[ch]))}\n")
     print(f"{sum(len(v) for v in table.values())} readings of {len(table)} kanji -> {args.out}")

@@ -70,6 +70,37 @@ def test_a_candidate_never_rewrites_a_term_spelled_right() -> None:
     assert not _keeps(text, 0, 3, "映像日", guarded)  # 営業 would be lost
     assert not _keeps("営業", 0, 2, "映像", [True, True])  # the whole span is a term
     assert _keeps("後売規定", 0, 4, "購買規定", [False, False, True, True])  # kept at the end
+    # a term spelled right that runs on past the span keeps its place at the span's end
+    text = "計議割増賃金"
+    guarded = [False, False, True, True, True, True]
+    assert not _keeps(text, 1, 3, "日割り", guarded)  # 計日割り増賃金: 割増賃金 broken
+    text = "出張報告指示標令"
+    guarded = [True] * 6 + [False, False]
+    assert not _keeps(text, 5, 8, "指示命令", guarded)  # 出張報告指指示命令
+    assert _keeps(text, 4, 8, "指示命令", guarded)
+
+
+def test_a_span_over_part_of_a_right_term_gets_no_allowance_for_non_words() -> None:
+    (c,) = [c for c in candidates("第5営業備までに提出します", LEX) if c.replacement == "営業日"]
+    assert c.partial
+    from pipeline.correction import MARGIN, _margin
+
+    assert _margin(c) == MARGIN
+
+
+def test_a_score_is_the_echoed_prompt_s_log_probability_without_the_answer() -> None:
+    from types import SimpleNamespace
+
+    from pipeline.adapters.lm_scorer import prompt_logprob
+    from pipeline.errors import LLMError
+
+    echoed = SimpleNamespace(token_logprobs=[None, -1.0, -2.0, -0.5])
+    assert prompt_logprob(echoed, 1) == -3.0  # the last is the generated token
+    assert prompt_logprob(echoed, 0) == -3.5  # the model stopped at once: all are the prompt's
+    with pytest.raises(LLMError):
+        prompt_logprob(SimpleNamespace(token_logprobs=[-0.5]), 1)  # nothing echoed
+    with pytest.raises(LLMError):
+        prompt_logprob(None, 1)
 
 
 def test_language_model_decides_and_the_replacement_is_recorded_with_timings() -> None:

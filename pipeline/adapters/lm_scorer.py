@@ -48,20 +48,22 @@ class CompletionScorer:
         return heavy() if self.local else nullcontext()
 
     def logprobs(self, context: str, texts: Sequence[str]) -> list[float]:
-        return [self._one(context, t) for t in texts]
+        # one turn for all the variants: no other request evicts the context between them,
+        # so its rows (and its share of each score) are the same for every variant
+        with self._turn():
+            return [self._one(context, t) for t in texts]
 
     def _one(self, context: str, text: str) -> float:
         prompt = self.prefix + context + text
         try:
-            with self._turn():
-                resp: Any = self._client.completions.create(
-                    model=self.name,
-                    prompt=prompt,
-                    max_tokens=1,
-                    temperature=0.0,
-                    echo=True,
-                    logprobs=1,
-                )
+            resp: Any = self._client.completions.create(
+                model=self.name,
+                prompt=prompt,
+                max_tokens=1,
+                temperature=0.0,
+                echo=True,
+                logprobs=1,
+            )
         except Exception as exc:
             raise LLMError(
                 f"Scoring a sentence with {self.name} failed: {type(exc).__name__}: {exc}",
@@ -71,8 +73,8 @@ class CompletionScorer:
                 cause=exc,
             ) from exc
         self.calls += 1
-        generated = int(getattr(getattr(resp, "usage", None), "completion_tokens", 1) or 0)
-        return prompt_logprob(resp.choices[0].logprobs, generated)
+        generated = getattr(getattr(resp, "usage", None), "completion_tokens", None)
+        return prompt_logprob(resp.choices[0].logprobs, 1 if generated is None else generated)
 
 
 def prompt_logprob(logprobs: Any, generated: int) -> float:
@@ -94,7 +96,14 @@ def prompt_logprob(logprobs: Any, generated: int) -> float:
     values = list(getattr(logprobs, "token_logprobs", None) or [])
     if generated:
         values = values[:-generated]
-    return sum(float(v) for v in values if v is not None)
+    prompt = [float(v) for v in values if v is not None]
+    if not prompt:  # no echo: every variant would score 0.0 and nothing would be corrected
+        raise LLMError(
+            "The endpoint did not echo the prompt's log-probabilities.",
+            "Use an endpoint that echoes prompt log-probabilities (llama.cpp, vLLM), or turn "
+            "the correction pass off (SHIKUMI_GLOSSARY_CORRECTION=false).",
+        )
+    return sum(prompt)
 
 
 def sentence_scorer(settings: Settings) -> CompletionScorer | None:
