@@ -50,7 +50,8 @@ LOOKAHEAD = 8  # characters after a span that are scored with it
 # spans scored by the language model per audio minute (each costs ~3 short scorings): bounds
 # the correction's share of the transcription time (docs/benchmarks.md)
 LM_SPANS_PER_MINUTE = 12
-LM_SECONDS_PER_MINUTE = 3.0  # and at most this much scoring time (RTF +0.05)
+# and at most this much scoring time (settings.correction_lm_seconds; 1 s: RTF about +0.03)
+LM_SECONDS_PER_MINUTE = 1.0
 _NUMERAL = re.compile(r"[0-9０-９〇一二三四五六七八九十百千万億兆]")
 _KANJI_RUN = re.compile(r"[\u3400-\u9fff\u3005]{2,}")
 HEADER = {"ja": "業務ヒアリングの書き起こし:\n", "en": "Transcript of a back-office hearing:\n"}
@@ -425,7 +426,10 @@ def correct_segments(
                 c.distance == 0 and c.source != "number" and (c.start, c.end) == (a, b)
                 for c in cands
             )
-            suspicion.append((prob + (1.0 if word else 0.0), k, (a, b)))
+            # a span the rule without a model already settles (a non-word read exactly like a
+            # term, a reviewer's pair) needs the model least: it is scored last
+            ruled = any((c.start, c.end) == (a, b) and _ruled(c) for c in cands)
+            suspicion.append((prob + (1.0 if word else 0.0) + (2.0 if ruled else 0.0), k, (a, b)))
     stats.candidates = sum(len(c) for c in per_segment)
     # the language model scores the most suspicious spans (not words and words read exactly
     # like a term, then Whisper's least sure words) up to a budget per audio minute; the others
@@ -458,6 +462,12 @@ def correct_segments(
     return out
 
 
+def _ruled(c: Candidate) -> bool:
+    """Whether the rule without a model takes ``c``: a reviewer's pair, or a span that is not a
+    word and reads exactly like the term."""
+    return c.source == "review" or (c.distance == 0 and not is_word(c.original))
+
+
 def _choose(
     text: str,
     cands: list[Candidate],
@@ -469,11 +479,7 @@ def _choose(
         return [], []
     gains: list[float | None]
     if scorer is None:  # no language model: only non-words that read exactly like a term
-        keep = [
-            c
-            for c in cands
-            if c.source == "review" or (c.distance == 0 and not is_word(c.original))
-        ]
+        keep = [c for c in cands if _ruled(c)]
         gains = [None] * len(keep)
         pairs = list(zip(keep, gains, strict=True))
     else:

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     whisper_prompt: bool = True
     whisper_hotwords: bool = False  # glossary as hotwords (measured: no better than the prompt)
     glossary_correction: bool = True  # fix mis-heard business terms after Whisper (in context)
+    # seconds per audio minute the correction may spend scoring candidates with the language
+    # model; 0: the rule without a model only (no model is started). The embedded model on 2
+    # cores: 1 s -> RTF about +0.03 and dev key terms within 0.01 of 3 s (docs/benchmarks.md)
+    correction_lm_seconds: float = Field(default=1.0, ge=0.0)
     # prompt and correction only for hearings whose own words match the back-office lexicon
     vocabulary_gate: bool = True
     # an OpenAI-compatible /v1/audio/transcriptions endpoint instead of local faster-whisper

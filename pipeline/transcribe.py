@@ -210,6 +210,7 @@ def vocabulary_options(settings: Settings, project_terms: Iterable[str] = ()) ->
         "prompt": settings.whisper_prompt,
         "correct": settings.glossary_correction,
         "gate": settings.vocabulary_gate,
+        "lm_seconds": settings.correction_lm_seconds,
     }
 
 
@@ -242,6 +243,7 @@ def transcribe_file(
     scorer: SentenceScorer | None = None,
     sources: dict[str, list[str]] | None = None,
     report: dict[str, Any] | None = None,
+    lm_seconds: float = LM_SECONDS_PER_MINUTE,
 ) -> Transcript:
     """Transcribe one audio file.
 
@@ -348,7 +350,16 @@ def transcribe_file(
     if correct:
         if final_lang != (lang or "ja"):
             lex = for_hearing(final_lang, glossary=user_terms, **(sources or {}))
-        segments = correction_pass(segments, final_lang, lex, scorer, pairs, gate, report)
+        segments = correction_pass(
+            segments,
+            final_lang,
+            lex,
+            scorer if lm_seconds > 0 else None,  # 0: the rule only, no model started
+            pairs,
+            gate,
+            report,
+            lm_seconds=lm_seconds,
+        )
     for i, seg in enumerate(segments):
         seg.id = f"s{i + 1:04d}"
     return Transcript(
@@ -378,9 +389,11 @@ def correction_pass(
     gate: bool = True,
     report: dict[str, Any] | None = None,
     time_budget: bool = True,
+    lm_seconds: float = LM_SECONDS_PER_MINUTE,
 ) -> list[Segment]:
     """The reading-aware correction of a finished transcript (``pipeline.correction``).
-    ``time_budget``: False for evaluations whose model scores come from a cache."""
+    ``lm_seconds``: the model's scoring time per audio minute; ``time_budget``: False for
+    evaluations whose model scores come from a cache."""
     stats = Stats()
     out = correct_segments(
         segments,
@@ -390,7 +403,7 @@ def correction_pass(
         confusions=pairs,
         gate=gate,
         stats=stats,
-        lm_seconds_per_minute=LM_SECONDS_PER_MINUTE if time_budget else None,
+        lm_seconds_per_minute=lm_seconds if time_budget else None,
     )
     if report is not None:
         report["correction"] = dict(stats.__dict__)

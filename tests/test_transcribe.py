@@ -92,6 +92,15 @@ def test_correction_pass_applies_to_stored_text(tmp_path: Path) -> None:
     assert {c.original for s in tr.segments for c in s.corrections} == {"商人", "証合"}
     off = transcribe_file(src, "iv", stt, "ja", speakers=False, correct=False)
     assert off.segments[1].text == "領収書を証合します"
+    # no time for the model (SHIKUMI_CORRECTION_LM_SECONDS=0): the model is never asked, and
+    # only the non-word that reads exactly like a term is replaced
+    idle = FakeScorer(preferred=("承認", "照合"))
+    rule = transcribe_file(src, "iv", stt, "ja", speakers=False, scorer=idle, lm_seconds=0.0)
+    assert [s.text for s in rule.segments][:2] == [
+        "経費精算は部長の商人が必要です",
+        "領収書を照合します",
+    ]
+    assert idle.calls == []
 
 
 class PromptRecorder(FakeSTT):
@@ -215,11 +224,14 @@ def test_vocabulary_options_follow_the_settings(tmp_path) -> None:
     from pipeline.settings import load_settings
     from pipeline.transcribe import vocabulary_options
 
-    settings = load_settings(tmp_path, glossary=["稟議"], whisper_prompt=False)
+    settings = load_settings(
+        tmp_path, glossary=["稟議"], whisper_prompt=False, correction_lm_seconds=0.5
+    )
     assert vocabulary_options(settings, ["楽楽精算"]) == {
         "glossary": ["稟議", "楽楽精算"],
         "hotwords": False,
         "prompt": False,
         "correct": True,
         "gate": True,
+        "lm_seconds": 0.5,
     }
