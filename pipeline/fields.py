@@ -556,9 +556,12 @@ def build(
                 evidence=evidence,
                 decision=decision,
                 rules=rules,
+                # the speaker tells how the case is decided: unless someone else is named,
+                # the decision is theirs (as an exception's handling is)
                 decider=participant(
                     _keep(answer.decider, text, dropped), default_actor, _generic_systems()
-                ),
+                )
+                or default_actor,
                 criterion=criterion,
                 **common,
             )

@@ -469,3 +469,33 @@ def test_an_exception_whose_quote_states_its_case_takes_that_case_as_its_trigger
     assert len(els) == 1
     assert els[0].trigger == "検収書が届かない"
     assert els[0].handling == "倉庫に電話で確認します"
+
+
+class JudgmentChat(FakeChat):
+    """Labels every sentence a judgment; names a decider only where the sentence names one."""
+
+    def _next(self) -> str:
+        schema = self.schemas[-1] or {}
+        last = self.calls[-1][-1]["content"]
+        if schema.get("title") == "Label":
+            return json.dumps({"label": "judgment"})
+        quote = last.split("Quote: ")[-1]
+        answer = json.loads(echo_fields(str(schema.get("title")), quote))
+        if schema.get("title") == "JudgmentFields" and "課長" in quote:
+            answer["decider"] = "課長"
+        return json.dumps(answer)
+
+
+def test_a_judgment_with_no_one_named_is_the_speaker_s_own() -> None:
+    from pipeline.models import Judgment
+
+    deciders = []
+    for text in (
+        "摘要が曖昧なものは、中身を見てどの科目にするか決めています。",
+        "十万円を超える値引きは課長が決めます。",
+    ):
+        segs = [Segment(id="s0001", start=0.0, end=4.0, speaker="担当", text=text)]
+        tr = Transcript(interview_id="int_a", language=Language.JA, segments=segs, duration=4.0)
+        found = extract(tr, JudgmentChat(default="{}"), default_actor="経理担当").elements
+        deciders += [e.decider for e in found if isinstance(e, Judgment)]
+    assert deciders == ["経理担当", "課長"]
