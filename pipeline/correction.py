@@ -402,10 +402,12 @@ def correct_segments(
 ) -> list[Segment]:
     """The correction pass over a transcript's segments (Japanese); returns new segments.
     ``lm_seconds_per_minute``: the language model's time budget (None: only the count budget,
-    for evaluations whose scores come from a cache)."""
+    for evaluations whose scores come from a cache; 0: no model at all)."""
     stats = stats if stats is not None else Stats()
     if language != "ja" or not segments:
         return segments
+    if lm_seconds_per_minute is not None and lm_seconds_per_minute <= 0:
+        scorer = None  # no time for the model: the rule only, and no model is started
     stats.distinct_terms, stats.density = gate_stats((s.text for s in segments), lex)
     stats.in_domain = in_domain((s.text for s in segments), lex)
     if gate and not stats.in_domain and scorer is None and not confusions:

@@ -137,8 +137,8 @@ def char_readings(ch: str) -> frozenset[str]:
     if not KANJI.fullmatch(ch):
         return frozenset()
     out: set[str] = set()
-    heard = [kata(m.reading_form()) for m in dictionary().lookup(ch)]
-    for r in [*heard, *compound_readings().get(ch, ())]:
+    own = [kata(m.reading_form()) for m in dictionary().lookup(ch)]
+    for r in [*own, *compound_readings().get(ch, ())]:
         if not r or not all(KATA.fullmatch(c) for c in r):
             continue
         out.add(r)

@@ -351,14 +351,7 @@ def transcribe_file(
         if final_lang != (lang or "ja"):
             lex = for_hearing(final_lang, glossary=user_terms, **(sources or {}))
         segments = correction_pass(
-            segments,
-            final_lang,
-            lex,
-            scorer if lm_seconds > 0 else None,  # 0: the rule only, no model started
-            pairs,
-            gate,
-            report,
-            lm_seconds=lm_seconds,
+            segments, final_lang, lex, scorer, pairs, gate, report, lm_seconds=lm_seconds
         )
     for i, seg in enumerate(segments):
         seg.id = f"s{i + 1:04d}"
