@@ -32,30 +32,31 @@ OUT = REPO / "pipeline" / "data" / "kanji_readings_ja.tsv"
 MAX_LEN = 4  # kana: a longer part is a whole word's reading, not one character's
 
 
-def single_readings() -> dict[str, set[str]]:
-    """The readings the dictionary's one-character entries give each kanji (names aside:
-    人 ウド, 上 カムラ)."""
+def dictionary_words() -> tuple[dict[str, set[str]], list[tuple[str, str]]]:
+    """In one pass over the dictionary: the readings its one-character entries give each kanji
+    (names aside: 人 ウド, 上 カムラ), and its two-kanji common nouns with their readings."""
     seed: dict[str, set[str]] = defaultdict(set)
+    pairs: list[tuple[str, str]] = []
     for m in dictionary().entries():
         s = m.surface()
-        if len(s) == 1 and KANJI.fullmatch(s) and s != "々" and m.part_of_speech()[1] != "固有名詞":
-            r = kata(m.reading_form())
-            if KATA_ONLY.fullmatch(r):
-                seed[s].add(r)
-    return seed
-
-
-def learned(seed: dict[str, set[str]], min_words: int) -> dict[str, set[str]]:
-    credit: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for m in dictionary().entries():
-        s = m.surface()
-        if len(s) != 2 or "々" in s or not (KANJI.fullmatch(s[0]) and KANJI.fullmatch(s[1])):
+        if not 1 <= len(s) <= 2 or "々" in s or not all(KANJI.fullmatch(c) for c in s):
             continue  # 々 repeats the kanji before it: it has no reading of its own
-        if m.part_of_speech()[:2] != ("名詞", "普通名詞"):
-            continue  # names (人 ウド, 美 トミ) teach no reading a business word uses
         r = kata(m.reading_form())
         if not KATA_ONLY.fullmatch(r):
             continue
+        pos = m.part_of_speech()
+        if len(s) == 1 and pos[1] != "固有名詞":
+            seed[s].add(r)
+        elif len(s) == 2 and pos[:2] == ("名詞", "普通名詞"):
+            pairs.append((s, r))  # names (人 ウド, 美 トミ) teach no reading a business word uses
+    return seed, pairs
+
+
+def learned(
+    seed: dict[str, set[str]], pairs: list[tuple[str, str]], min_words: int
+) -> dict[str, set[str]]:
+    credit: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for s, r in pairs:
         for i in range(1, len(r)):
             left, right = r[:i], r[i:]
             if left in seed.get(s[0], ()) and _plausible(right):
@@ -82,7 +83,7 @@ def main() -> None:
     ap.add_argument("--min-words", type=int, default=3)
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
-    table = learned(single_readings(), args.min_words)
+    table = learned(*dictionary_words(), args.min_words)
     with args.out.open("w", encoding="utf-8") as f:
         f.write(
             f"# kanji<TAB>readings (one-character entries + learned): {Path(__file__).name}, "
