@@ -33,7 +33,7 @@ from .calls import Cache, ChunkFailure, ask_validated, cache_key, strict_schema
 from .choose import value_scores
 from .diagnose import finding_at
 from .errors import LLMError
-from .lexicon import both
+from .lexicon import both, language_of, lexicon
 from .models import (
     AnyElement,
     ChunkRecord,
@@ -50,12 +50,15 @@ from .models import (
 from .prompts import load_prompt
 from .rule_complement import other_side
 from .sentences import ABBREVIATIONS, Unit, summarise
-from .structure import Group, grammar_rows, points_back, systems_in
+from .structure import Group, grammar_rows, points_back, systems_in, written_out
 from .support import supported
 
 # a row whose condition is inside its outcome (or the reverse) and at least this share of its
 # length is the sentence cut twice, not a case and an outcome
 CUT_TWICE = 0.4
+# a row read off the grammar is added only for a case the model's rows do not tell: closeness
+# (rapidfuzz partial ratio) of a condition, or of a row's both sides to the clause, that says so
+SAME_CASE = 70.0
 LOCATE_MIN = 60.0  # rapidfuzz partial-ratio alignment needed to place a step inside the quote
 TOP_LOGPROBS = 5
 # A remark the model gave at least this probability where it wrote "none" is taken (see
@@ -522,18 +525,28 @@ def build(
     evidence = [ground(ctx.quote, transcript, near=group.start)]
     if isinstance(answer, JudgmentFields):
         rules = []
+        lex = lexicon(language_of(ctx.quote, transcript.language.value))
         for r in answer.rules:
             cond = _case_only(_keep(r.condition, text, dropped))
+            at = text.find(cond) if cond else -1
+            cond = written_out(cond, text[:at] if at > 0 else ctx.before, lex)
             outcome = _keep(r.outcome, text, dropped)
             if cond and outcome and not _no_row(cond, outcome):
                 rules.append(RuleRow(condition=cond, outcome=outcome))
         criterion = CriterionStatus(answer.criterion)
-        if not rules and criterion != CriterionStatus.ABSENT:
-            # a rule the model did not split: the quote's conditional clauses, as written
-            rules = grammar_rows(ctx.quote, transcript.language.value)
+        modelled = bool(rules)
+        # the quote's conditional clauses, as written, for each case the model's rows do not
+        # already tell: a rule the model did not split, a case after the ones it gave; also
+        # where the speaker says there is no rule, the case they go by (「遠い人なら送るかな」,
+        # "if it's small, I write it off") is what an operator can act on
+        rules += [
+            g
+            for g in grammar_rows(ctx.quote, transcript.language.value, ctx.before)
+            if not any(_same_case(g, r) for r in rules)
+        ]
         if criterion == CriterionStatus.STATED and not rules:
             criterion = CriterionStatus.UNSTATED  # a rule that cannot be shown is not stated
-        elif criterion == CriterionStatus.ABSENT and rules:
+        elif criterion == CriterionStatus.ABSENT and modelled:
             criterion = CriterionStatus.STATED  # a rule row the text supports is a stated rule
         elif (
             criterion == CriterionStatus.ABSENT
@@ -570,7 +583,7 @@ def build(
     trigger = _keep(answer.trigger, text, dropped)
     handling = _keep(answer.handling, text, dropped)
     told = (
-        grammar_rows(ctx.quote, transcript.language.value)
+        grammar_rows(ctx.quote, transcript.language.value, ctx.before)
         if not (trigger and supported(trigger, ctx.quote))
         else []
     )
@@ -676,6 +689,20 @@ def _no_row(condition: str, outcome: str) -> bool:
     return short in long_
 
 
+def _same_case(told: RuleRow, row: RuleRow) -> bool:
+    """A row read off a clause tells the case of ``row``: the conditions are close, or the clause
+    holds both the row's condition and its outcome (the same sentence cut elsewhere). Outcomes
+    alone do not decide: two cases often end alike (「部長の承認」「本部長が承認」)."""
+    c = normalise(told.condition)
+    whole = c + normalise(told.outcome)
+
+    def close(x: str, y: str) -> bool:
+        return bool(x and y) and fuzz.partial_ratio(x, y) >= SAME_CASE
+
+    rc, ro = normalise(row.condition), normalise(row.outcome)
+    return close(c, rc) or (close(rc, whole) and close(ro, whole))
+
+
 def _case_only(condition: str) -> str:
     """A row's condition without the conditional ending the model copied with it
     (「10%以上になる場合は」 -> 「10%以上になる」): the row's arrow already says "if"."""
@@ -713,8 +740,8 @@ def fill(
     out = build(group.label, answer, group, ctx, transcript, chunk, default_actor, system_names)
     remark = noted_remark(answer, remarks)
     if remark == "case_by_case" and not any(
-        isinstance(e, Judgment) and not e.rules for e in out
-    ):  # "no rule" is said of a judgment, and contradicts the rule rows the same answer gives
+        isinstance(e, Judgment) and e.criterion != CriterionStatus.STATED for e in out
+    ):  # "no rule" is said of a judgment, and contradicts the stated rule the same answer gives
         remark = "none"
     finding = remark_finding(remark, group, ctx, transcript, chunk)
     # "recurring" needs how often, said in the text (an exception with a kept frequency)

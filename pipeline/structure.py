@@ -28,6 +28,7 @@ from .models import (
     RuleRow,
     Task,
 )
+from .quantities import parse_quantities
 from .sentences import (
     Unit,
     ends_with_abbreviation,
@@ -203,17 +204,35 @@ def points_back(condition: str, lex: Lexicon) -> bool:
     return bool(lex.re("deictic_case").match(condition.strip(" 、,")))
 
 
-def grammar_rows(text: str, language: str) -> list[RuleRow]:
+def written_out(condition: str, before: str, lex: Lexicon) -> str:
+    """A condition that bounds a quantity said before it (「それ以上」 after 「目安は20時間です」,
+    "anything above that" after "the limit is $500") with that quantity written in its place
+    (「20時間以上」, "anything above $500"): the row then reads alone and its bound can be
+    evaluated. Unchanged when it points back at no quantity, or ``before`` states none."""
+    m = lex.re("pointer_bound").search(condition)
+    if m is None:
+        return condition
+    said = [q for q in parse_quantities(before) if q.unit]
+    if not said:
+        return condition
+    return condition[: m.start("ptr")] + said[-1].text + condition[m.end("ptr") :]
+
+
+def grammar_rows(text: str, language: str, before: str = "") -> list[RuleRow]:
     """Rule rows read off the grammar of conditional clauses (「…場合は、…」, "If …, …"), one
     per sentence that has one: the condition and the outcome are the sentence's own words.
     A case that only points back (「その場合は」, "if that happens") gives no row: its condition
-    was said before. For a judgment whose rule the model left without rows."""
+    was said before; one that bounds a quantity said before (「それ以上なら」) gets it written in
+    (``before``: the text said ahead of ``text``). For a judgment whose rule the model left
+    without rows."""
     language = language_of(text, language)
     lex = lexicon(language)
     rows: list[RuleRow] = []
+    said = before
     for sentence in _sentences(text):
         cond, outcome = _condition(sentence.strip(), lex)
-        cond = cond.strip(" 、,")
+        cond = written_out(cond.strip(" 、,"), said, lex)
+        said += sentence
         outcome = outcome.strip(" 、,").rstrip("。.")
         if (
             cond

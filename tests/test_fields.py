@@ -339,19 +339,22 @@ class RuleWithoutRowsChat(FakeChat):
             return json.dumps({"label": "judgment"})
         if schema.get("title") == "JudgmentFields":
             quote = self.calls[-1][-1]["content"].rsplit("Quote:", 1)[-1].strip().rstrip("。")
+            # "no rule" comes with the model's remark that it is decided case by case
+            remark = "case_by_case" if self.criterion == "absent" else "none"
             return json.dumps({"decision": quote, "rules": [], "decider": "",
-                               "criterion": self.criterion})  # fmt: skip
+                               "criterion": self.criterion, "finding": remark})  # fmt: skip
         return json.dumps({"label": "none"})
 
 
-@pytest.mark.parametrize(
-    ("criterion", "rows"),
-    [("unstated", ["備品の購入が3万円以上 → 総務課長の決裁を取ります"]), ("absent", [])],
-)
+@pytest.mark.parametrize("criterion", ["unstated", "absent"])
 def test_a_rule_the_model_left_without_rows_gets_its_conditional_clause_as_a_row(
-    criterion: str, rows: list[str]
+    criterion: str,
 ) -> None:
-    from pipeline.models import Judgment
+    # also where the speaker says there is no rule: the case they go by is what an operator
+    # can act on, and the criterion stays what the model said (no written rule)
+    from pipeline.models import CriterionStatus, Judgment
+
+    rows = ["備品の購入が3万円以上 → 総務課長の決裁を取ります"]
 
     seg = Segment(id="s0001", start=0.0, end=4.0, speaker="担当",
                   text="備品の購入が3万円以上の場合は、総務課長の決裁を取ります。")  # fmt: skip
@@ -360,8 +363,37 @@ def test_a_rule_the_model_left_without_rows_gets_its_conditional_clause_as_a_row
     els = [e for e in extract(tr, chat).elements if isinstance(e, Judgment)]
     assert len(els) == 1
     assert [r.text for r in els[0].rules] == rows
-    if rows:  # the decision that only repeats the quote gives way to the rows
-        assert els[0].decision == "" and els[0].summary == rows[0]
+    assert els[0].criterion == CriterionStatus(criterion)
+    # the decision that only repeats the quote gives way to the rows
+    assert els[0].decision == "" and els[0].summary == rows[0]
+
+
+class FirstCaseOnlyChat(FakeChat):
+    """Labels every sentence a judgment and gives the row of the first case only, as the 1.5B
+    does when a speaker tells three cases in a row."""
+
+    def _next(self) -> str:
+        schema = self.schemas[-1] or {}
+        if schema.get("title") == "Label":
+            return json.dumps({"label": "judgment"})
+        if schema.get("title") == "JudgmentFields":
+            row = {"condition": "5万円を超える", "outcome": "部長の承認"}
+            answer = {"decision": "経費の承認者", "decider": "", "criterion": "stated"}
+            return json.dumps(answer | {"rules": [row]})
+        return json.dumps({"label": "none"})
+
+
+def test_a_case_the_models_rows_leave_out_is_added_from_its_conditional_clause() -> None:
+    from pipeline.models import Judgment
+
+    text = "5万円を超える場合は部長の承認です。海外出張の場合は、本部長が承認します。"
+    seg = Segment(id="s0001", start=0.0, end=6.0, speaker="担当", text=text)
+    tr = Transcript(interview_id="int_a", language=Language.JA, segments=[seg], duration=6.0)
+    els = [e for e in extract(tr, FirstCaseOnlyChat(default="{}")).elements]
+    rows = [r.text for e in els if isinstance(e, Judgment) for r in e.rules if not r.inferred]
+    # the model's row once (the clause that says the same case adds nothing), the second case
+    # from the grammar
+    assert rows == ["5万円を超える → 部長の承認", "海外出張 → 本部長が承認します"]
 
 
 @pytest.mark.parametrize(
@@ -397,6 +429,18 @@ def test_a_rule_the_model_left_without_rows_gets_its_conditional_clause_as_a_row
             ["the vendor is new → e.g. a startup, we ask for a deposit"],
         ),
         ("でも急ぎの場合は電話します。", "ja", ["急ぎ → 電話します"]),
+        # a case that bounds a quantity said before it gets that quantity written in
+        (
+            "残業の上限は月45時間です。それ以上なら部長に報告します。",
+            "ja",
+            ["45時間以上なら → 部長に報告します"],
+        ),
+        ("上限は五十万円です。それを超えたら稟議です。", "ja", ["五十万円を超えたら → 稟議です"]),
+        (
+            "The limit is $500. If it is above that, the CFO signs.",
+            "en",
+            ["it is above $500 → the CFO signs"],
+        ),
         # a title does not end the sentence; the answer "no." does
         (
             "If Mr. Lee is away, Ms. Kim signs it.",
