@@ -5,7 +5,8 @@ the earlier (「これは」「そのときに」, "this is"), when the earlier 
 boundary, or when both are judgments or both exceptions (a rule is told in several sentences:
 its other branch, who decides, "it depends"). Checks on the model's label (``relabel``): a
 count or a frequency alone and a question the interviewee asks aloud are never elements; a
-"judgment" that only describes an approval act, with no condition, is a task. A task is one
+"judgment" that only describes an approval act, with no condition, is a task; an "exception"
+whose conditional clause bounds a quantity is a threshold rule, a judgment. A task is one
 sentence (or a clause cut off by a segment boundary); the fields call splits a sentence that
 tells several steps into one task per step.
 
@@ -28,7 +29,7 @@ from .models import (
     RuleRow,
     Task,
 )
-from .quantities import parse_quantities
+from .quantities import parse_bounds, parse_quantities
 from .sentences import (
     Unit,
     ends_with_abbreviation,
@@ -78,7 +79,17 @@ def relabel(label: str, text: str, lex: Lexicon) -> str:
         )
     ):
         return "task"
+    if label == "exception" and _threshold_case(text):
+        return "judgment"
     return label
+
+
+def _threshold_case(text: str) -> bool:
+    """The sentence's conditional clause bounds a quantity (「弁償額が3万円を超えるときは」,
+    "if the refund is over $500"): a threshold rule, which partitions the normal flow, not an
+    irregular event (an exception's trigger is a thing that goes wrong)."""
+    cond, _ = _condition(text, lexicon(language_of(text, "ja")))
+    return any(b.op != "==" for b in parse_bounds(cond)) if cond else False
 
 
 def group_units(units: list[Unit], done: list[Unit], language: str) -> list[Group]:
@@ -215,7 +226,9 @@ def written_out(condition: str, before: str, lex: Lexicon) -> str:
     said = [q for q in parse_quantities(before) if q.unit]
     if not said:
         return condition
-    return condition[: m.start("ptr")] + said[-1].text + condition[m.end("ptr") :]
+    pointer = re.search(r"\w+$", m.group(0))  # the match's last word: それ, "that"
+    at = m.start() + (pointer.start() if pointer else 0)
+    return condition[:at] + said[-1].text + condition[m.end() :]
 
 
 def grammar_rows(text: str, language: str, before: str = "") -> list[RuleRow]:

@@ -543,3 +543,34 @@ def test_a_judgment_with_no_one_named_is_the_speaker_s_own() -> None:
         found = extract(tr, JudgmentChat(default="{}"), default_actor="経理担当").elements
         deciders += [e.decider for e in found if isinstance(e, Judgment)]
     assert deciders == ["経理担当", "課長"]
+
+
+class AllExceptionsChat(FakeChat):
+    """Labels every sentence an exception (as the 1.5B did for a threshold rule on a new
+    hearing) and copies the quote into the fields."""
+
+    def _next(self) -> str:
+        schema = self.schemas[-1] or {}
+        last = self.calls[-1][-1]["content"]
+        if schema.get("title") == "Label":
+            return json.dumps({"label": "exception"})
+        return echo_fields(str(schema.get("title")), last.split("Quote: ")[-1])
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("立替額が2万円を超えるときは、精算書に領収書の原本を付けてもらいます。", "judgment"),
+        ("If the refund is over $500, Linda signs it.", "judgment"),
+        ("領収書をなくした場合は、出金伝票を書いてもらいます。", "exception"),  # no bound
+        ("If the invoice is late, I call the vendor.", "exception"),
+    ],
+)
+def test_an_exception_whose_case_bounds_a_quantity_is_a_threshold_rule(
+    text: str, kind: str
+) -> None:
+    seg = Segment(id="s0001", start=0.0, end=4.0, speaker="担当", text=text)
+    lang = Language.EN if text.isascii() else Language.JA
+    tr = Transcript(interview_id="int_a", language=lang, segments=[seg], duration=4.0)
+    els = extract(tr, AllExceptionsChat(default="{}")).elements
+    assert [e.kind for e in els if e.kind != "finding"] == [kind]
