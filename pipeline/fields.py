@@ -48,6 +48,7 @@ from .models import (
     rows_text,
 )
 from .prompts import load_prompt
+from .quantities import canonical, parse_bounds
 from .rule_complement import other_side
 from .sentences import ABBREVIATIONS, Unit, summarise
 from .structure import Group, grammar_rows, points_back, systems_in, written_out
@@ -528,8 +529,7 @@ def build(
         lex = lexicon(language_of(ctx.quote, transcript.language.value))
         for r in answer.rules:
             cond = _case_only(_keep(r.condition, text, dropped))
-            at = text.find(cond) if cond else -1
-            cond = written_out(cond, text[:at] if at > 0 else ctx.before, lex)
+            cond = written_out(cond, said_before(cond, ctx.quote, ctx.before), lex)
             outcome = _keep(r.outcome, text, dropped)
             if cond and outcome and not _no_row(cond, outcome):
                 rules.append(RuleRow(condition=cond, outcome=outcome))
@@ -689,10 +689,19 @@ def _no_row(condition: str, outcome: str) -> bool:
     return short in long_
 
 
+def said_before(condition: str, quote: str, before: str) -> str:
+    """What was said ahead of a row's condition: the quote up to it (where the quote holds it),
+    after the text before the quote. A pointer in it (「それ以上」) bounds the last of this."""
+    at = quote.find(condition) if condition else -1
+    return before + quote[: max(at, 0)]
+
+
 def _same_case(told: RuleRow, row: RuleRow) -> bool:
     """A row read off a clause tells the case of ``row``: the conditions are close, or the clause
     holds both the row's condition and its outcome (the same sentence cut elsewhere). Outcomes
     alone do not decide: two cases often end alike (「部長の承認」「本部長が承認」)."""
+    if _case_marks(told.condition) != _case_marks(row.condition):
+        return False  # another bound (5万円 / 10万円, 以上 / 未満) or a negation: another case
     c = normalise(told.condition)
     whole = c + normalise(told.outcome)
 
@@ -701,6 +710,13 @@ def _same_case(told: RuleRow, row: RuleRow) -> bool:
 
     rc, ro = normalise(row.condition), normalise(row.outcome)
     return close(c, rc) or (close(rc, whole) and close(ro, whole))
+
+
+def _case_marks(condition: str) -> tuple[frozenset[tuple[str, str]], bool]:
+    """What tells two cases of one rule apart where their words are alike: the bounds they put
+    on quantities, and whether the case is negated (「急ぎでない」, "not new")."""
+    bounds = frozenset((b.op, canonical(b.quantity)) for b in parse_bounds(condition))
+    return bounds, bool(both().search("negated_case", condition))
 
 
 def _case_only(condition: str) -> str:

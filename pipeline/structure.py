@@ -29,7 +29,7 @@ from .models import (
     RuleRow,
     Task,
 )
-from .quantities import parse_bounds, parse_quantities
+from .quantities import DURATIONS, Quantity, normalize, parse_bounds, parse_quantities
 from .sentences import (
     Unit,
     ends_with_abbreviation,
@@ -84,12 +84,27 @@ def relabel(label: str, text: str, lex: Lexicon) -> str:
     return label
 
 
+# bounds that tell a tolerance or a point in time, not a threshold that partitions the work:
+# 「3日以上遅れた」 is still a thing gone wrong, 「2社から」「3月10日以降」 are no thresholds
+_NOT_A_THRESHOLD = DURATIONS | {"business_day", "hour", "minute", "age", ""}
+_NOT_A_COMPARISON = ("から", "以降", "以前", "まで", "以内")
+
+
 def _threshold_case(text: str) -> bool:
-    """The sentence's conditional clause bounds a quantity (「弁償額が3万円を超えるときは」,
-    "if the refund is over $500"): a threshold rule, which partitions the normal flow, not an
-    irregular event (an exception's trigger is a thing that goes wrong)."""
+    """The sentence's conditional clause bounds an amount, a share or a count (「弁償額が3万円を
+    超えるときは」, "if the refund is over $500"): a threshold rule, which partitions the normal
+    flow, not an irregular event (an exception's trigger is a thing that goes wrong). A bound on
+    time (「3日以上遅れた」) or a starting point (「2社から」「3月10日以降」) is no threshold."""
     cond, _ = _condition(text, lexicon(language_of(text, "ja")))
-    return any(b.op != "==" for b in parse_bounds(cond)) if cond else False
+    if not cond:
+        return False
+    norm = normalize(cond)
+    return any(
+        b.op != "=="
+        and b.quantity.unit not in _NOT_A_THRESHOLD
+        and not norm[b.quantity.end :].lstrip().startswith(_NOT_A_COMPARISON)
+        for b in parse_bounds(norm)
+    )
 
 
 def group_units(units: list[Unit], done: list[Unit], language: str) -> list[Group]:
@@ -223,12 +238,28 @@ def written_out(condition: str, before: str, lex: Lexicon) -> str:
     m = lex.re("pointer_bound").search(condition)
     if m is None:
         return condition
-    said = [q for q in parse_quantities(before) if q.unit]
+    # the quantity pointed at is said just before: in the clause ahead of the pointer, else in
+    # the last sentence said; none there, or two of different kinds, and the case stays as said
+    said = _amounts(condition[: m.start()])
     if not said:
+        sentences = _sentences(before.strip())
+        said = _amounts(sentences[-1]) if sentences else []
+    if not said or len({q.unit for q in said}) > 1:
         return condition
     pointer = re.search(r"\w+$", m.group(0))  # the match's last word: それ, "that"
     at = m.start() + (pointer.start() if pointer else 0)
     return condition[:at] + said[-1].text + condition[m.end() :]
+
+
+def _amounts(text: str) -> list[Quantity]:
+    """The quantities with a unit in ``text``, without the days of calendar dates
+    (「毎月25日」「3月25日」 name a day, not a number of days)."""
+    norm = normalize(text)
+    return [
+        q
+        for q in parse_quantities(norm)
+        if q.unit and not (q.unit == "day" and norm[: q.start].rstrip().endswith("月"))
+    ]
 
 
 def grammar_rows(text: str, language: str, before: str = "") -> list[RuleRow]:

@@ -396,6 +396,17 @@ def test_a_case_the_models_rows_leave_out_is_added_from_its_conditional_clause()
     assert rows == ["5万円を超える → 部長の承認", "海外出張 → 本部長が承認します"]
 
 
+def test_a_models_pointer_row_bounds_the_quantity_said_just_before_it_in_its_quote() -> None:
+    from pipeline.fields import said_before
+    from pipeline.lexicon import lexicon
+    from pipeline.structure import written_out
+
+    before = "6時間までは申請も要りません。それ以上は課長に申請します。"
+    quote = "月35時間が上限です。それ以上の場合は部長に報告します。"
+    said = said_before("それ以上", quote, before)
+    assert written_out("それ以上", said, lexicon("ja")) == "35時間以上"
+
+
 @pytest.mark.parametrize(
     ("text", "language", "rows"),
     [
@@ -460,6 +471,55 @@ def test_rule_rows_read_off_the_grammar_of_a_conditional_clause(
     from pipeline.structure import grammar_rows
 
     assert [r.text for r in grammar_rows(text, language)] == rows
+
+
+@pytest.mark.parametrize(
+    ("before", "condition", "language", "written"),
+    [
+        ("目安は月30時間です。", "それ以上", "ja", "30時間以上"),
+        ("交通費は5千円まで申請不要で、", "それを超え", "ja", "5千円を超え"),
+        # the quantity in the clause itself, not one said earlier
+        ("会議は週2回です。", "上限は12時間で、それを超え", "ja", "上限は12時間で、12時間を超え"),
+        # the sentence just before states no amount (a date is none): nothing to write in
+        ("伝票は毎月7枚ほどです。締めは毎月25日です。", "それを過ぎたら", "ja", "それを過ぎたら"),
+        # two kinds of quantity said just before: which one is meant is not known
+        ("上限は8万円で、対象は6割です。", "それ以上", "ja", "それ以上"),
+        ("The cap is $800.", "anything above that", "en", "anything above $800"),
+        ("The cap is $800.", "the turnover this quarter drops", "en",
+         "the turnover this quarter drops"),
+        ("It takes 2 weeks.", "we go over it with legal", "en", "we go over it with legal"),
+        ("Review takes 3 days.", "over this week", "en", "over this week"),
+    ],
+)  # fmt: skip
+def test_a_pointer_case_gets_the_quantity_said_just_before_it_or_stays_as_said(
+    before: str, condition: str, language: str, written: str
+) -> None:
+    from pipeline.lexicon import lexicon
+    from pipeline.structure import written_out
+
+    assert written_out(condition, before, lexicon(language)) == written
+
+
+@pytest.mark.parametrize(
+    ("told", "row", "same"),
+    [
+        (("8万円を超える", "部長の承認"), ("8万円を超える", "部長が承認"), True),
+        (("30万円を超える", "社長の承認"), ("8万円を超える", "部長の承認"), False),  # a tier
+        (("金額が8万円未満", "課長の承認"), ("金額が8万円以上", "部長の承認"), False),
+        (("出荷が急ぎでない", "翌週に回す"), ("出荷が急ぎ", "当日に出す"), False),
+        (("the buyer is not new", "we invoice them"), ("the buyer is new", "we ask a deposit"),
+         False),
+    ],
+)  # fmt: skip
+def test_a_clause_tells_the_same_case_as_a_row_only_with_the_same_bounds_and_sign(
+    told: tuple[str, str], row: tuple[str, str], same: bool
+) -> None:
+    from pipeline.fields import _same_case
+    from pipeline.models import RuleRow
+
+    a = RuleRow(condition=told[0], outcome=told[1])
+    b = RuleRow(condition=row[0], outcome=row[1])
+    assert _same_case(a, b) is same
 
 
 @pytest.mark.parametrize(
@@ -564,6 +624,10 @@ class AllExceptionsChat(FakeChat):
         ("If the refund is over $500, Linda signs it.", "judgment"),
         ("領収書をなくした場合は、出金伝票を書いてもらいます。", "exception"),  # no bound
         ("If the invoice is late, I call the vendor.", "exception"),
+        # a tolerance on time, a starting point: still a thing gone wrong
+        ("入荷が4日以上ずれ込んだ場合は、購買に連絡します。", "exception"),
+        ("If the shipment is more than two days late, I call the carrier.", "exception"),
+        ("見積もりが3社から揃わない場合は、課長に相談します。", "exception"),
     ],
 )
 def test_an_exception_whose_case_bounds_a_quantity_is_a_threshold_rule(
