@@ -79,7 +79,9 @@ def relabel(label: str, text: str, lex: Lexicon) -> str:
         )
     ):
         return "task"
-    if label == "exception" and _threshold_case(text):
+    if label == "exception" and (_threshold_case(text) or lex.search("precedent", text)):
+        # a threshold partitions the normal flow; a case decided as the last one was is a
+        # judgment whose rule is unsaid (前回踏襲): neither is a thing gone wrong
         return "judgment"
     return label
 
@@ -88,6 +90,17 @@ def relabel(label: str, text: str, lex: Lexicon) -> str:
 # 「3日以上遅れた」 is still a thing gone wrong, 「2社から」「3月10日以降」 are no thresholds
 _NOT_A_THRESHOLD = DURATIONS | {"business_day", "hour", "minute", "age", ""}
 _NOT_A_COMPARISON = ("から", "以降", "以前", "まで", "以内")
+
+
+def _trigger_only(group: Group) -> bool:
+    """An exception told as an event alone ("Sometimes a vendor sends the same invoice twice."),
+    with no case-and-handling clause: the speaker's next step is how it is handled."""
+    if group.label != "exception" or len(group.units) != 1:
+        return False
+    unit = group.units[0]
+    if both().search("irregular_question", unit.question):
+        return False  # the answer to "what if ... goes wrong?" is the handling itself
+    return not _condition(unit.text, lexicon(language_of(unit.text, "ja")))[0]
 
 
 def _threshold_case(text: str) -> bool:
@@ -144,6 +157,7 @@ def group_units(units: list[Unit], done: list[Unit], language: str) -> list[Grou
                     and lex.search("elliptical", head)
                 )
                 or (unit.label == last.label and unit.label in ("judgment", "exception"))
+                or (unit.label == "task" and _trigger_only(last))
             )
         ):
             last.units.append(unit)

@@ -628,9 +628,12 @@ class AllExceptionsChat(FakeChat):
         ("入荷が4日以上ずれ込んだ場合は、購買に連絡します。", "exception"),
         ("If the shipment is more than two days late, I call the carrier.", "exception"),
         ("見積もりが3社から揃わない場合は、課長に相談します。", "exception"),
+        # a case decided as the last one was: a judgment whose rule is unsaid
+        ("そういう伝票は、前回と同じ部門に振り替えています。", "judgment"),
+        ("For those I charge the same fee as last time.", "judgment"),
     ],
 )
-def test_an_exception_whose_case_bounds_a_quantity_is_a_threshold_rule(
+def test_an_exception_that_is_a_threshold_or_a_precedent_is_a_judgment(
     text: str, kind: str
 ) -> None:
     seg = Segment(id="s0001", start=0.0, end=4.0, speaker="担当", text=text)
@@ -638,3 +641,46 @@ def test_an_exception_whose_case_bounds_a_quantity_is_a_threshold_rule(
     tr = Transcript(interview_id="int_a", language=lang, segments=[seg], duration=4.0)
     els = extract(tr, AllExceptionsChat(default="{}")).elements
     assert [e.kind for e in els if e.kind != "finding"] == [kind]
+
+
+class TriggerThenStepChat(FakeChat):
+    """Labels a sentence that tells an irregular event an exception and every other one a
+    task, as the 1.5B does when the handling is told in the sentence after the event."""
+
+    def _next(self) -> str:
+        schema = self.schemas[-1] or {}
+        last = self.calls[-1][-1]["content"]
+        if schema.get("title") == "Label":
+            sentence = last.split("Sentence:")[-1]
+            irregular = "ときどき" in sentence or "Now and then" in sentence
+            return json.dumps({"label": "exception" if irregular else "task"})
+        return echo_fields(str(schema.get("title")), last.split("Quote: ")[-1])
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        # the event alone, then the step that handles it: one exception
+        (
+            "ときどき、同じ見積書が二重に登録されます。システムが警告を出すので、後の方を取り消します。",
+            ["exception"],
+        ),
+        (
+            "Now and then a courier loses a parcel. I file a claim with the courier the same day.",
+            ["exception"],
+        ),
+        # an exception that tells its own handling: the next step is the normal flow again
+        (
+            "ときどき、住所が違っている場合は、営業に確認します。確認が済んだら発送します。",
+            ["exception", "task"],
+        ),
+    ],
+)  # fmt: skip
+def test_an_exception_told_as_an_event_alone_takes_the_next_step_as_its_handling(
+    text: str, kinds: list[str]
+) -> None:
+    seg = Segment(id="s0001", start=0.0, end=8.0, speaker="担当", text=text)
+    lang = Language.EN if text.isascii() else Language.JA
+    tr = Transcript(interview_id="int_a", language=lang, segments=[seg], duration=8.0)
+    els = extract(tr, TriggerThenStepChat(default="{}")).elements
+    assert [e.kind for e in els if e.kind != "finding"] == kinds
