@@ -188,11 +188,47 @@ def _agreement(
     return same / total if total else 0.0
 
 
-def _by_turns(segments: list[Segment]) -> list[Segment]:
-    """The turn heuristic: a question is the interviewer's, anything else the interviewee's."""
+_SENTENCE_END = re.compile(
+    r"(?:[。．！!.]|ます|ました|ません|です|でした|ですね|ますね|ですよ|んです|んですよ|ってます)$"
+)
+
+
+def _by_turns(
+    segments: list[Segment], silences: list[tuple[float, float]] | None = None
+) -> list[Segment]:
+    """The turn heuristic: a question is the interviewer's, anything else the interviewee's.
+    One Whisper segment often holds the end of an answer and the next question (「…在庫数を
+    調整します課長に見てもらうものには、基準があるんですか」): it is cut at the last pause after
+    a finished sentence, the answer before it, the question after it."""
+    out: list[Segment] = []
     for seg in segments:
-        seg.speaker = INTERVIEWER if is_question(seg.text) else INTERVIEWEE
-    return segments
+        if not is_question(seg.text):
+            seg.speaker = INTERVIEWEE
+            out.append(seg)
+            continue
+        pieces = _pieces(seg, silences)
+        cut = next(
+            (
+                k
+                for k in range(len(pieces) - 1, 0, -1)
+                if _SENTENCE_END.search(_text([w for p in pieces[:k] for w in p]))
+            ),
+            None,
+        )
+        if cut is None:
+            seg.speaker = INTERVIEWER
+            out.append(seg)
+            continue
+        for words, who in (
+            ([w for p in pieces[:cut] for w in p], INTERVIEWEE),
+            ([w for p in pieces[cut:] for w in p], INTERVIEWER),
+        ):
+            part = seg.model_copy(deep=True)
+            part.words, part.speaker = words, who
+            part.start, part.end = round(words[0].start, 2), round(words[-1].end, 2)
+            part.text = _text(words)
+            out.append(part)
+    return out
 
 
 def label_speakers(segments: list[Segment], audio: np.ndarray | None = None) -> list[Segment]:
@@ -226,7 +262,7 @@ def label_speakers(segments: list[Segment], audio: np.ndarray | None = None) -> 
         if smallest < max(2, 0.05 * len(lab)):
             separation = 0.0
     if separation < 1.5:  # one voice or no usable audio: turn heuristic
-        return _by_turns(segments)
+        return _by_turns(segments, silences)
     # pieces too short to measure take their neighbour's voice
     for k in range(len(labels)):
         if labels[k] < 0:
@@ -247,7 +283,7 @@ def label_speakers(segments: list[Segment], audio: np.ndarray | None = None) -> 
     if _agreement(pieces, labels, asker) < MIN_AGREEMENT:
         # the voices did not split the interview into an asking and an answering side (two
         # similar voices): the turn heuristic is more reliable than such clusters
-        return _by_turns(segments)
+        return _by_turns(segments, silences)
     names = {asker: INTERVIEWER, 1 - asker: INTERVIEWEE}
     out: list[Segment] = []
     k = 0

@@ -240,3 +240,32 @@ def test_interviewer_remarks_that_are_not_questions_keep_the_voice_labels() -> N
     assert [s.speaker for s in out] == [
         INTERVIEWER if f0 == 110 else INTERVIEWEE for _, f0 in script
     ]
+
+
+@pytest.mark.parametrize(
+    ("answer", "question", "split"),
+    [
+        # a finished sentence, a pause, a question: the answer's end and the next question
+        ("伝票を起票します", "期限はありますか？", True),
+        ("I file the claim.", "Who signs it?", True),
+        # a question's own lead-in ends no sentence: the whole segment is the question
+        ("戻ってきた伝票は、", "どう処理されますか？", False),
+    ],
+)
+def test_the_turn_heuristic_cuts_a_segment_that_ends_an_answer_and_asks_the_next_question(
+    answer: str, question: str, split: bool
+) -> None:
+    audio = np.concatenate([voice(3.0, 150, 1), np.zeros(SR // 2, np.float32), voice(2.0, 150, 2)])
+    words = [
+        Word(start=0.0, end=3.0, word=answer, probability=0.9),
+        Word(start=3.5, end=5.5, word=question, probability=0.9),
+    ]
+    seg = Segment(id="x", start=0.0, end=5.5, text=answer + question, words=words)
+    out = label_speakers([seg], audio)
+    if split:
+        assert [(s.speaker, s.text) for s in out] == [
+            (INTERVIEWEE, answer),
+            (INTERVIEWER, question),
+        ]
+    else:
+        assert [(s.speaker, s.text) for s in out] == [(INTERVIEWER, answer + question)]
