@@ -36,8 +36,14 @@ _QUESTION = re.compile(
 )
 
 
+# an assertion Whisper wrote with a question mark for its rising tone (「…バラバラなんですよ?」):
+# the particle よ asserts, it does not ask
+_ASSERTED = re.compile(r"よ[?？]$")
+
+
 def is_question(text: str) -> bool:
-    return _QUESTION.search(text.strip()) is not None
+    text = text.strip()
+    return _QUESTION.search(text) is not None and _ASSERTED.search(text) is None
 
 
 # --------------------------------------------------------------------------- voice features

@@ -269,3 +269,22 @@ def test_the_turn_heuristic_cuts_a_segment_that_ends_an_answer_and_asks_the_next
         ]
     else:
         assert [(s.speaker, s.text) for s in out] == [(INTERVIEWER, answer + question)]
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("承認は誰がしますか？", True),
+        ("期限はいつですか?", True),
+        ("Who signs it?", True),
+        # an assertion Whisper wrote with a question mark for its rising tone
+        ("部署によって順番がバラバラなんですよ?", False),
+        ("それは毎月やってますよ？", False),
+    ],
+)
+def test_a_question_asks_and_an_assertion_with_a_question_mark_does_not(
+    text: str, asks: bool
+) -> None:
+    from pipeline.speakers import is_question
+
+    assert is_question(text) is asks
