@@ -481,6 +481,7 @@ def build(
             )
             steps, starts = [merged], [0]
         starts[0] = 0
+        steps, starts = _without_lead_ins(steps, starts, ctx.quote)
         out: list[AnyElement] = []
         # a system (the model's, anywhere in its answer, or a glossary term found in the step) is
         # not who does the step
@@ -687,6 +688,24 @@ def _no_row(condition: str, outcome: str) -> bool:
         a, b = sorted((words_c, words_o), key=len)
         return re.search(rf"(?<![a-z0-9]){re.escape(a)}(?![a-z0-9])", b) is not None
     return short in long_
+
+
+def _without_lead_ins(
+    steps: list[TaskStep], starts: list[int], quote: str
+) -> tuple[list[TaskStep], list[int]]:
+    """Steps without the parts that only lead into the next step: a clause that ends in a
+    connective (「出荷が終わると、」「通知が来るので、」, "once the goods arrive,") tells when
+    or why the next step happens, not a step of its own; it goes with the step after it."""
+    steps, starts = list(steps), list(starts)
+    k = 0
+    while k < len(steps) - 1:
+        part = quote[starts[k] : starts[k + 1]]
+        if both().search("lead_in_clause", part.strip()):
+            del steps[k]
+            del starts[k + 1]
+        else:
+            k += 1
+    return steps, starts
 
 
 def said_before(condition: str, quote: str, before: str) -> str:

@@ -684,3 +684,44 @@ def test_an_exception_told_as_an_event_alone_takes_the_next_step_as_its_handling
     tr = Transcript(interview_id="int_a", language=lang, segments=[seg], duration=8.0)
     els = extract(tr, TriggerThenStepChat(default="{}")).elements
     assert [e.kind for e in els if e.kind != "finding"] == kinds
+
+
+@pytest.mark.parametrize(
+    ("quote", "actions", "kept"),
+    [
+        # a clause that only tells when or why goes with the step after it
+        (
+            "検品が済むと、システムで入庫を確定して、棚に並べます。",
+            ["検品が済む", "システムで入庫を確定", "棚に並べます"],
+            ["システムで入庫を確定", "棚に並べます"],
+        ),
+        (
+            "申請が上がってくるので、内容を確認して、課長に回します。",
+            ["申請が上がってくる", "内容を確認", "課長に回します"],
+            ["内容を確認", "課長に回します"],
+        ),
+        (
+            "Once the pallet is counted, I update the stock sheet and email the buyer.",
+            ["the pallet is counted", "update the stock sheet", "email the buyer"],
+            ["update the stock sheet", "email the buyer"],
+        ),
+        # steps that each do something stay apart
+        (
+            "伝票を印刷して、課長に回します。",
+            ["伝票を印刷", "課長に回します"],
+            ["伝票を印刷", "課長に回します"],
+        ),
+    ],
+)
+def test_a_clause_that_only_leads_into_a_step_is_no_step_of_its_own(
+    quote: str, actions: list[str], kept: list[str]
+) -> None:
+    from pipeline.fields import TaskStep, _locate_steps, _without_lead_ins
+
+    steps = [TaskStep(action=a) for a in actions]
+    starts = _locate_steps(steps, quote)
+    assert starts is not None
+    starts[0] = 0
+    out, at = _without_lead_ins(steps, starts, quote)
+    assert [s.action for s in out] == kept
+    assert at[0] == 0 and len(at) == len(out)
