@@ -45,12 +45,20 @@ from .errors import LLMError
 from .fields import complete_rules, fill
 from .flow import link_flow
 from .labels import label_priors, prior_weight, weigh
-from .lexicon import lexicon
+from .lexicon import language_of, lexicon
 from .meaning import RememberedEmbedder, SentenceEmbedder
-from .models import AnyElement, ChunkRecord, ChunkStatus, Finding, Transcript
+from .models import (
+    AnyElement,
+    ChunkRecord,
+    ChunkStatus,
+    Exception_,
+    Finding,
+    FindingKind,
+    Transcript,
+)
 from .prompts import Prompt, load_prompt
-from .sentences import Unit, chunk_units, split_units
-from .structure import Group, cue_element, group_units
+from .sentences import Unit, chunk_units, core, split_units
+from .structure import Group, cue_element, grammar_rows, group_units
 
 __all__ = ["ExtractionRun", "Unit", "extract", "link", "split_units"]
 
@@ -432,10 +440,32 @@ def extract(
     # lexicon's (one sentence) is kept by merge_duplicates
     noted = [e for e in elements if isinstance(e, Finding)]
     elements = [e for e in elements if not isinstance(e, Finding)]
-    elements += diagnose(
+    found = diagnose(
         units, done_units, elements, transcript, UNITS_PER_CHUNK, cue_findings, embedder, noted
     )
+    elements = [e for e in elements if not _only_a_remark(e, found)]
+    elements += found
     return ExtractionRun(merge_duplicates(elements), records, units, fields_record)
+
+
+def _only_a_remark(element: AnyElement, findings: list[Finding]) -> bool:
+    """An "exception" whose whole quote is a remark that a step is not needed ("nobody has
+    opened that binder in years") and tells no case: an evaluation of a task, not an irregular
+    event. One that tells a case and its handling stays, beside its remark."""
+    if not isinstance(element, Exception_):
+        return False
+    said = " ".join(ev.quote for ev in element.evidence)
+    quote = core(said)
+    return (
+        bool(quote)
+        and not grammar_rows(said, language_of(said, "ja"))
+        and any(
+            isinstance(f, Finding)
+            and f.finding == FindingKind.UNNECESSARY_TASK
+            and quote in core(" ".join(ev.quote for ev in f.evidence))
+            for f in findings
+        )
+    )
 
 
 def link(saved: list[AnyElement], transcript: Transcript | None = None) -> None:

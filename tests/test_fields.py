@@ -725,3 +725,26 @@ def test_a_clause_that_only_leads_into_a_step_is_no_step_of_its_own(
     out, at = _without_lead_ins(steps, starts, quote)
     assert [s.action for s in out] == kept
     assert at[0] == 0 and len(at) == len(out)
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        # a remark that a step's output is not needed: a finding, not an irregular event
+        ("The weekly aging report goes out, but nobody reads it.", ["finding"]),
+        ("月次の集計表も作っていますが、誰も見ていないんです。", ["finding"]),
+        # an irregular event with its handling stays an exception beside its remark
+        (
+            "If a pallet arrives damaged, I log it twice, just in case.",
+            ["exception", "finding"],
+        ),
+    ],
+)
+def test_an_exception_that_is_only_a_remark_that_a_step_is_unneeded_is_the_finding_alone(
+    text: str, kinds: list[str]
+) -> None:
+    seg = Segment(id="s0001", start=0.0, end=4.0, speaker="担当", text=text)
+    lang = Language.EN if text.isascii() else Language.JA
+    tr = Transcript(interview_id="int_a", language=lang, segments=[seg], duration=4.0)
+    els = extract(tr, AllExceptionsChat(default="{}")).elements
+    assert sorted(e.kind for e in els) == kinds
