@@ -133,8 +133,16 @@ def _pieces(seg: Segment, silences: list[tuple[float, float]] | None = None) -> 
         # (after) the segment's speech: cutting there would split off its first (last) word
         if mid <= words[0].start or mid >= words[-1].end or len(words) < 2:
             continue
-        k = min(
-            range(1, len(words)), key=lambda i: abs((words[i - 1].end + words[i].start) / 2 - mid)
+        # the cut goes before the first word not heard before the pause: Whisper stretches a
+        # word over a pause from either side (「ですか？……」 forward, 「……課長」 back), and a
+        # word with (almost) nothing of it before the pause is spoken after it
+        k = next(
+            (
+                i
+                for i in range(1, len(words))
+                if words[i].end > a and min(words[i].end, a) - words[i].start < 0.05
+            ),
+            len(words) - 1,
         )
         cuts.add(k)
     out: list[list[Word]] = [[words[0]]]

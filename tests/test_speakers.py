@@ -288,3 +288,22 @@ def test_a_question_asks_and_an_assertion_with_a_question_mark_does_not(
     from pipeline.speakers import is_question
 
     assert is_question(text) is asks
+
+
+def test_a_word_stretched_back_over_a_pause_is_cut_off_with_the_speech_after_it() -> None:
+    """Whisper gives the first word after a pause a start at the end of the word before it
+    (「します」 to 49.13 s, 「部」 from 49.13 s to 50.05 s over the pause 49.12-50.36 s): the
+    cut goes before that word, not after it."""
+    from pipeline.speakers import _pieces
+
+    words = [
+        Word(start=48.69, end=49.13, word="します", probability=0.9),
+        Word(start=49.13, end=50.05, word="部", probability=0.9),
+        Word(start=50.30, end=50.60, word="長", probability=0.9),
+        Word(start=50.60, end=50.80, word="は", probability=0.9),
+    ]
+    seg = Segment(id="s1", start=48.69, end=50.8, text="します部長は", words=words)
+    assert [[w.word for w in p] for p in _pieces(seg, [(49.12, 50.36)])] == [
+        ["します"],
+        ["部", "長", "は"],
+    ]
